@@ -127,6 +127,30 @@ class BlockInvarianceTest {
     }
   }
 
+  /**
+   * predictRaw must use the parameters' current values: optimizers update the parameter array in
+   * place, so a reused prediction workspace must not serve a stale copy of an earlier call.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("models")
+  void predictRawSeesInPlaceParameterUpdates(String name, Supplier<Network> make) {
+    Network net = make.get();
+    Problem p = NnFixtures.randomProblem(net, 1, 5, 0.7);
+    Network.Workspace pws = net.predictionWorkspace();
+    Network.Workspace pws32 = net.newWorkspace(CpuBackend.FLOAT32, 1);
+    double[] before = net.predictRaw(p.params, p.x, pws);
+    net.predictRaw(p.params, p.x, pws32);
+    for (int i = 0; i < p.params.length; i++) p.params[i] *= -0.5; // in-place update, same array
+    double[] after = net.predictRaw(p.params, p.x, pws);
+    double[] fresh = net.predictRaw(p.params, p.x, net.predictionWorkspace());
+    assertArrayEquals(fresh, after, 1e-12, name);
+    assertArrayEquals(fresh, net.predictRaw(p.params, p.x, pws32), 1e-5, name + " (float32 workspace)");
+    if (net.hiddenLayers().length == 0) {
+      // linear logits scale with the parameters
+      assertEquals(-0.5, after[after.length - 1] / before[before.length - 1], 1e-9, name);
+    }
+  }
+
   /** The binomial accuracy counts z > 0 as class 1, multinomial the argmax. */
   @Test
   void accuracyMatchesPredictRawArgmax() {
