@@ -1,0 +1,52 @@
+package io.github.sparksam.backend;
+
+import java.io.Serializable;
+
+/**
+ * The few dense kernels a model family needs for forward/backward on a block of rows. One
+ * implementation per precision on the CPU ({@link CpuBackend}); a GPU implementation can slot in
+ * behind the same interface. Matrices are column-major; see {@link Buf}.
+ */
+public interface ComputeBackend extends Serializable {
+
+  Precision precision();
+
+  default Buf allocate(int n) { return Buf.allocate(precision(), n); }
+
+  /** {@code C = alpha * op(A) * op(B) + beta * C}, BLAS semantics with offsets. */
+  void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+            Buf a, int aOff, int lda, Buf b, int bOff, int ldb, double beta, Buf c, int cOff, int ldc);
+
+  /** {@code z[:, j] += bias[biasOff .. biasOff+rows)} for each of the {@code cols} columns. */
+  void addBias(Buf z, int rows, int cols, Buf bias, int biasOff);
+
+  /** {@code out[outOff + r] += sum_j delta[r, j]}: the bias gradient. */
+  void addRowSums(Buf delta, int rows, int cols, Buf out, int outOff);
+
+  void relu(Buf z, int len);
+
+  /** {@code delta *= (a > 0)}, with {@code a} the relu output. */
+  void reluBackward(Buf a, Buf delta, int len);
+
+  void tanh(Buf z, int len);
+
+  /** {@code delta *= 1 - a^2}, with {@code a} the tanh output. */
+  void tanhBackward(Buf a, Buf delta, int len);
+
+  /**
+   * Softmax cross-entropy over {@code n} columns of {@code classes} logits, with label smoothing
+   * {@code eps} (targets {@code (1-eps) onehot + eps/classes}). Accumulates the weighted loss and
+   * accuracy into {@code stats}; when {@code delta} is non-null writes {@code w_i (p_i - t_i)}
+   * (the gradient of the weighted loss sum with respect to the logits). {@code logits} is left
+   * unchanged unless it is the same buffer as {@code delta}.
+   */
+  void softmaxCrossEntropy(Buf logits, int classes, int n, double[] labels, double[] weights, int rowOff,
+                           double eps, Buf delta, LossStats stats);
+
+  /** The binary (one logit per row, sigmoid) analogue of {@link #softmaxCrossEntropy}. */
+  void sigmoidCrossEntropy(Buf logits, int n, double[] labels, double[] weights, int rowOff,
+                           double eps, Buf delta, LossStats stats);
+
+  /** Copies {@code len} elements between buffers of this backend's precision. */
+  void copy(Buf src, int srcOff, Buf dst, int dstOff, int len);
+}

@@ -1,0 +1,167 @@
+package io.github.sparksam.backend;
+
+import dev.ludovic.netlib.blas.BLAS;
+
+/**
+ * CPU kernels: GEMM through {@code dev.ludovic.netlib} (native OpenBLAS when {@code libblas.so.3}
+ * resolves to it, else the Vector API or plain Java; see {@link BlasInfo}), element-wise work in
+ * plain loops. Stateless; use {@link #FLOAT32} or {@link #FLOAT64}.
+ */
+public abstract class CpuBackend implements ComputeBackend {
+  private static final long serialVersionUID = 1L;
+
+  public static final CpuBackend FLOAT32 = new F32();
+  public static final CpuBackend FLOAT64 = new F64();
+
+  public static CpuBackend of(Precision p) { return p == Precision.FLOAT32 ? FLOAT32 : FLOAT64; }
+
+  static BLAS blas() { return BLAS.getInstance(); }
+
+  static String t(boolean trans) { return trans ? "T" : "N"; }
+
+  @Override public void addBias(Buf z, int rows, int cols, Buf bias, int biasOff) {
+    for (int j = 0; j < cols; j++) {
+      int o = j * rows;
+      for (int r = 0; r < rows; r++) z.set(o + r, z.get(o + r) + bias.get(biasOff + r));
+    }
+  }
+
+  @Override public void addRowSums(Buf delta, int rows, int cols, Buf out, int outOff) {
+    for (int r = 0; r < rows; r++) {
+      double s = 0;
+      for (int j = 0; j < cols; j++) s += delta.get(j * rows + r);
+      out.set(outOff + r, out.get(outOff + r) + s);
+    }
+  }
+
+  @Override public void softmaxCrossEntropy(Buf logits, int classes, int n, double[] labels, double[] weights,
+                                            int rowOff, double eps, Buf delta, LossStats stats) {
+    double[] p = new double[classes];
+    double off = eps / classes;
+    for (int j = 0; j < n; j++) {
+      int base = j * classes;
+      int y = (int) labels[rowOff + j];
+      double w = weights == null ? 1.0 : weights[rowOff + j];
+      double max = Double.NEGATIVE_INFINITY;
+      int arg = 0;
+      for (int k = 0; k < classes; k++) {
+        p[k] = logits.get(base + k);
+        if (p[k] > max) { max = p[k]; arg = k; }
+      }
+      double sum = 0;
+      for (int k = 0; k < classes; k++) sum += Math.exp(p[k] - max);
+      double logZ = max + Math.log(sum);
+      // loss = -sum_k t_k (z_k - logZ)
+      double loss = 0;
+      for (int k = 0; k < classes; k++) {
+        double tk = (k == y ? 1.0 - eps : 0.0) + off;
+        if (tk != 0) loss -= tk * (p[k] - logZ);
+        if (delta != null) delta.set(base + k, w * (Math.exp(p[k] - logZ) - tk));
+      }
+      stats.lossSum += w * loss;
+      stats.weightSum += w;
+      if (arg == y) stats.correctWeight += w;
+      stats.count++;
+    }
+  }
+
+  @Override public void sigmoidCrossEntropy(Buf logits, int n, double[] labels, double[] weights, int rowOff,
+                                            double eps, Buf delta, LossStats stats) {
+    for (int j = 0; j < n; j++) {
+      double z = logits.get(j);
+      double y = labels[rowOff + j];
+      double w = weights == null ? 1.0 : weights[rowOff + j];
+      double t = y * (1.0 - eps) + eps / 2;
+      // -(t log s(z) + (1-t) log(1 - s(z))) = max(z,0) - t z + log(1 + exp(-|z|))
+      double loss = Math.max(z, 0) - t * z + Math.log1p(Math.exp(-Math.abs(z)));
+      if (delta != null) {
+        double p = z >= 0 ? 1.0 / (1.0 + Math.exp(-z)) : Math.exp(z) / (1.0 + Math.exp(z));
+        delta.set(j, w * (p - t));
+      }
+      stats.lossSum += w * loss;
+      stats.weightSum += w;
+      if ((z > 0 ? 1.0 : 0.0) == y) stats.correctWeight += w;
+      stats.count++;
+    }
+  }
+
+  @Override public String toString() { return "CpuBackend(" + precision().paramValue() + ")"; }
+
+  private static final class F32 extends CpuBackend {
+    private static final long serialVersionUID = 1L;
+
+    @Override public Precision precision() { return Precision.FLOAT32; }
+
+    private Object readResolve() { return FLOAT32; }
+
+    private static float[] a(Buf b) { return ((Buf.FloatBuf) b).a; }
+
+    @Override public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+                               Buf a, int aOff, int lda, Buf b, int bOff, int ldb, double beta, Buf c, int cOff, int ldc) {
+      blas().sgemm(t(transA), t(transB), m, n, k, (float) alpha, a(a), aOff, lda, a(b), bOff, ldb, (float) beta, a(c), cOff, ldc);
+    }
+
+    @Override public void relu(Buf z, int len) {
+      float[] x = a(z);
+      for (int i = 0; i < len; i++) if (x[i] < 0f) x[i] = 0f;
+    }
+
+    @Override public void reluBackward(Buf a, Buf delta, int len) {
+      float[] x = a(a), d = a(delta);
+      for (int i = 0; i < len; i++) if (x[i] <= 0f) d[i] = 0f;
+    }
+
+    @Override public void tanh(Buf z, int len) {
+      float[] x = a(z);
+      for (int i = 0; i < len; i++) x[i] = (float) Math.tanh(x[i]);
+    }
+
+    @Override public void tanhBackward(Buf a, Buf delta, int len) {
+      float[] x = a(a), d = a(delta);
+      for (int i = 0; i < len; i++) d[i] *= 1f - x[i] * x[i];
+    }
+
+    @Override public void copy(Buf src, int srcOff, Buf dst, int dstOff, int len) {
+      System.arraycopy(a(src), srcOff, a(dst), dstOff, len);
+    }
+  }
+
+  private static final class F64 extends CpuBackend {
+    private static final long serialVersionUID = 1L;
+
+    @Override public Precision precision() { return Precision.FLOAT64; }
+
+    private Object readResolve() { return FLOAT64; }
+
+    private static double[] a(Buf b) { return ((Buf.DoubleBuf) b).a; }
+
+    @Override public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+                               Buf a, int aOff, int lda, Buf b, int bOff, int ldb, double beta, Buf c, int cOff, int ldc) {
+      blas().dgemm(t(transA), t(transB), m, n, k, alpha, a(a), aOff, lda, a(b), bOff, ldb, beta, a(c), cOff, ldc);
+    }
+
+    @Override public void relu(Buf z, int len) {
+      double[] x = a(z);
+      for (int i = 0; i < len; i++) if (x[i] < 0) x[i] = 0;
+    }
+
+    @Override public void reluBackward(Buf a, Buf delta, int len) {
+      double[] x = a(a), d = a(delta);
+      for (int i = 0; i < len; i++) if (x[i] <= 0) d[i] = 0;
+    }
+
+    @Override public void tanh(Buf z, int len) {
+      double[] x = a(z);
+      for (int i = 0; i < len; i++) x[i] = Math.tanh(x[i]);
+    }
+
+    @Override public void tanhBackward(Buf a, Buf delta, int len) {
+      double[] x = a(a), d = a(delta);
+      for (int i = 0; i < len; i++) d[i] *= 1 - x[i] * x[i];
+    }
+
+    @Override public void copy(Buf src, int srcOff, Buf dst, int dstOff, int len) {
+      System.arraycopy(a(src), srcOff, a(dst), dstOff, len);
+    }
+  }
+}

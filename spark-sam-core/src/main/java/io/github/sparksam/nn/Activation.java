@@ -1,0 +1,31 @@
+package io.github.sparksam.nn;
+
+import io.github.sparksam.backend.Buf;
+import io.github.sparksam.backend.ComputeBackend;
+import java.util.Locale;
+
+/** Hidden-layer non-linearity; the derivative is expressed through the activation's output. */
+public enum Activation {
+  RELU {
+    @Override void forward(ComputeBackend be, Buf z, int len) { be.relu(z, len); }
+    @Override void backward(ComputeBackend be, Buf a, Buf delta, int len) { be.reluBackward(a, delta, len); }
+  },
+  TANH {
+    @Override void forward(ComputeBackend be, Buf z, int len) { be.tanh(z, len); }
+    @Override void backward(ComputeBackend be, Buf a, Buf delta, int len) { be.tanhBackward(a, delta, len); }
+  };
+
+  abstract void forward(ComputeBackend be, Buf z, int len);
+
+  abstract void backward(ComputeBackend be, Buf a, Buf delta, int len);
+
+  public static Activation parse(String s) {
+    try {
+      return valueOf(s.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("activation must be relu or tanh, got '" + s + "'");
+    }
+  }
+
+  public String paramValue() { return name().toLowerCase(Locale.ROOT); }
+}
