@@ -59,6 +59,11 @@ public final class Charts {
         xAxis.setAutoRangeIncludesZero(false);
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(xAxis);
         plot.setGap(12);
+        java.awt.Shape[] shapes = {new java.awt.geom.Ellipse2D.Double(-3.5, -3.5, 7, 7),
+                new java.awt.geom.Rectangle2D.Double(-4, -4, 8, 8),
+                new java.awt.Polygon(new int[]{0, 5, -5}, new int[]{-5, 4, 4}, 3),
+                new java.awt.Polygon(new int[]{0, 5, 0, -5}, new int[]{-5, 0, 5, 0}, 4)};
+        boolean firstPanel = true;
         for (Panel p : panels) {
             XYSeriesCollection data = new XYSeriesCollection();
             for (Series s : p.series()) {
@@ -76,7 +81,11 @@ public final class Charts {
             for (int i = 0; i < p.series().size(); i++) {
                 r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
                 r.setSeriesStroke(i, new BasicStroke(2f));
+                r.setSeriesShape(i, shapes[i % shapes.length]);
+                // series i means the same thing in every panel: one legend entry, from the first panel
+                r.setSeriesVisibleInLegend(i, firstPanel);
             }
+            firstPanel = false;
             XYPlot sub = new XYPlot(data, null, yAxis, r);
             sub.setBackgroundPaint(Color.WHITE);
             sub.setDomainGridlinePaint(Color.LIGHT_GRAY);

@@ -54,7 +54,7 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--model", description = "softmax | mlp. Default: ${DEFAULT-VALUE}")
     String model = "mlp";
 
-    @Option(names = "--hidden", split = ",", paramLabel = "N[,N...]", description = "Hidden layer sizes (mlp). Default: 128")
+    @Option(names = "--hidden", split = ",", paramLabel = "N", description = "Hidden layer sizes, comma-separated (mlp). Default: 128")
     int[] hidden = {128};
 
     @Option(names = "--activation", description = "relu | tanh. Default: ${DEFAULT-VALUE}")
