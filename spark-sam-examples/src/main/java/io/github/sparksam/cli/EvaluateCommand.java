@@ -58,6 +58,7 @@ public class EvaluateCommand implements Callable<Integer> {
         if (limit < 0 || partitions < 0) {
             throw new IllegalArgumentException("--limit and --partitions must be >= 0");
         }
+        common.confMap();  // a malformed --conf fails before anything starts
         DataChecks.requireFashionMnistBeforeSpark(data);
         SparkSession spark = common.createSession("spark-sam evaluate");
         try {

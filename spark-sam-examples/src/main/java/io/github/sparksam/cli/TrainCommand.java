@@ -145,6 +145,7 @@ public class TrainCommand implements Callable<Integer> {
         schedule = schedule.toLowerCase(Locale.ROOT);
         precision = precision.toLowerCase(Locale.ROOT);
         validate();
+        common.confMap();  // a malformed --conf fails before anything starts
         DataChecks.requireFashionMnistBeforeSpark(data);
 
         SparkSession spark = common.createSession("spark-sam train");
