@@ -1,0 +1,215 @@
+package io.github.sparksam.ml;
+
+import io.github.sparksam.nn.Activation;
+import io.github.sparksam.nn.Network;
+import io.github.sparksam.train.TrainingSummary;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
+import org.apache.spark.ml.linalg.DenseVector;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWriter;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * A trained {@link SharpnessAwareClassifier}: the network architecture and its weights. Adds
+ * MLlib's {@code rawPrediction} (logits; {@code [-z, z]} for the binomial head), {@code probability}
+ * and {@code prediction} columns. Saved as {@code spark.ml} metadata plus one Parquet row holding
+ * the architecture and the weights.
+ */
+public class SharpnessAwareClassificationModel
+    extends ProbabilisticClassificationModel<Vector, SharpnessAwareClassificationModel> implements MLWritable {
+  private static final long serialVersionUID = 1L;
+
+  private static final ThreadLocal<String> PENDING_UID = new ThreadLocal<>();
+  private String uid; // no initializer (the uid trap; see SharpnessAwareClassifier)
+
+  private final Network network;
+  private final double[] weights;
+  private transient ThreadLocal<Network.Workspace> workspace;
+  private TrainingSummary summary;
+
+  public SharpnessAwareClassificationModel(String uid, Network network, double[] weights) {
+    this(stash(uid), network, weights);
+  }
+
+  private SharpnessAwareClassificationModel(Void ignored, Network network, double[] weights) {
+    super();
+    PENDING_UID.remove();
+    if (weights.length != network.numParams()) {
+      throw new IllegalArgumentException("model weights have " + weights.length + " entries but " + network
+          + " needs " + network.numParams());
+    }
+    this.network = network;
+    this.weights = weights.clone();
+  }
+
+  private static Void stash(String uid) {
+    PENDING_UID.set(uid);
+    return null;
+  }
+
+  @Override public String uid() {
+    if (uid == null) uid = PENDING_UID.get();
+    return uid;
+  }
+
+  /** The architecture. */
+  public Network network() { return network; }
+
+  /** A copy of the flat weight vector (layout: {@code network().layout()}). */
+  public double[] weights() { return weights.clone(); }
+
+  @Override public int numClasses() { return network.numClasses(); }
+
+  @Override public int numFeatures() { return network.numFeatures(); }
+
+  void setSummary(TrainingSummary s) { this.summary = s; }
+
+  public boolean hasSummary() { return summary != null; }
+
+  /** The training summary of the fit that produced this model (not kept by save/load). */
+  public TrainingSummary summary() {
+    if (summary == null) {
+      throw new IllegalStateException("no training summary: this model was loaded or copied without one");
+    }
+    return summary;
+  }
+
+  @Override public Vector predictRaw(Vector features) {
+    if (features.size() != network.numFeatures()) {
+      throw new IllegalArgumentException("features column '" + getFeaturesCol() + "' has a vector of size "
+          + features.size() + " but the model was trained on " + network.numFeatures() + " features");
+    }
+    if (workspace == null) workspace = ThreadLocal.withInitial(network::predictionWorkspace);
+    return Vectors.dense(network.predictRaw(weights, features.toArray(), workspace.get()));
+  }
+
+  @Override public Vector raw2probabilityInPlace(Vector raw) {
+    double[] v = ((DenseVector) raw).values();
+    if (network.head() == Network.Head.BINOMIAL) {
+      double z = v[1];
+      double p1 = z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+      v[0] = 1 - p1;
+      v[1] = p1;
+      return raw;
+    }
+    double max = Double.NEGATIVE_INFINITY;
+    for (double x : v) max = Math.max(max, x);
+    double sum = 0;
+    for (int i = 0; i < v.length; i++) {
+      v[i] = Math.exp(v[i] - max);
+      sum += v[i];
+    }
+    for (int i = 0; i < v.length; i++) v[i] /= sum;
+    return raw;
+  }
+
+  @Override public StructType transformSchema(StructType schema) {
+    if (!ArrayFeatures.isArray(schema, getFeaturesCol())) return super.transformSchema(schema);
+    return ArrayFeatures.restore(super.transformSchema(ArrayFeatures.asVector(schema, getFeaturesCol())), schema,
+        getFeaturesCol());
+  }
+
+  @Override public Dataset<Row> transform(Dataset<?> dataset) {
+    transformSchema(dataset.schema(), true);
+    if (!ArrayFeatures.isArray(dataset.schema(), getFeaturesCol())) return super.transform(dataset);
+    // array<float|double> features: predict from a temporary vector column, keep the array column
+    String tmp = "__spark_sam_features_" + Math.abs(uid().hashCode());
+    Dataset<Row> withVec = dataset.withColumn(tmp, org.apache.spark.ml.functions.array_to_vector(functions.col(getFeaturesCol())));
+    SharpnessAwareClassificationModel m = copy(ParamMap.empty());
+    m.set(m.featuresCol(), tmp);
+    return m.transform(withVec).drop(tmp);
+  }
+
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  @Override public scala.Tuple3 findSummaryModel() { return super.findSummaryModel(); }
+
+  @Override public SharpnessAwareClassificationModel copy(ParamMap extra) {
+    SharpnessAwareClassificationModel m = new SharpnessAwareClassificationModel(uid(), network, weights);
+    m.summary = summary;
+    return copyValues(m, extra).setParent(parent());
+  }
+
+  @Override public String toString() {
+    return "SharpnessAwareClassificationModel: uid=" + uid() + ", " + network;
+  }
+
+  // ---------------------------------------------------------------- persistence
+  @Override public MLWriter write() { return new Writer(this); }
+
+  public static MLReader<SharpnessAwareClassificationModel> read() { return new Reader(); }
+
+  public static SharpnessAwareClassificationModel load(String path) { return read().load(path); }
+
+  private static final StructType DATA_SCHEMA = new StructType()
+      .add("numFeatures", DataTypes.IntegerType, false)
+      .add("numClasses", DataTypes.IntegerType, false)
+      .add("hiddenLayers", DataTypes.createArrayType(DataTypes.IntegerType, false), false)
+      .add("activation", DataTypes.StringType, false)
+      .add("head", DataTypes.StringType, false)
+      .add("weights", DataTypes.createArrayType(DataTypes.DoubleType, false), false);
+
+  private static final class Writer extends MLWriter {
+    private final SharpnessAwareClassificationModel instance;
+
+    Writer(SharpnessAwareClassificationModel instance) { this.instance = instance; }
+
+    @Override public void saveImpl(String path) {
+      DefaultParamsWriter.saveMetadata(instance, path, sc(), scala.Option.empty(), scala.Option.empty());
+      Network n = instance.network;
+      Row row = RowFactory.create(n.numFeatures(), n.numClasses(),
+          Arrays.stream(n.hiddenLayers()).boxed().toArray(Integer[]::new), n.activation().paramValue(), n.head().name(),
+          Arrays.stream(instance.weights).boxed().toArray(Double[]::new));
+      sparkSession().createDataFrame(List.of(row), DATA_SCHEMA).repartition(1).write()
+          .parquet(new Path(path, "data").toString());
+    }
+  }
+
+  private static final class Reader extends MLReader<SharpnessAwareClassificationModel> {
+    @Override public SharpnessAwareClassificationModel load(String path) {
+      DefaultParamsReader.Metadata md;
+      try {
+        md = DefaultParamsReader.loadMetadata(path, sc(), SharpnessAwareClassificationModel.class.getName());
+      } catch (Exception e) {
+        throw new IllegalArgumentException("cannot load a SharpnessAwareClassificationModel from " + path + ": "
+            + e.getMessage(), e);
+      }
+      Row r;
+      try {
+        List<Row> rows = sparkSession().read().parquet(new Path(path, "data").toString())
+            .select("numFeatures", "numClasses", "hiddenLayers", "activation", "head", "weights").collectAsList();
+        if (rows.size() != 1) throw new IllegalArgumentException("expected one data row, found " + rows.size());
+        r = rows.get(0);
+      } catch (Exception e) {
+        throw new IllegalArgumentException("cannot read the weights of the model at " + path + " (" + e.getMessage()
+            + "); the model folder is incomplete or corrupt", e);
+      }
+      int[] hidden = r.<Integer>getList(2).stream().mapToInt(Integer::intValue).toArray();
+      Network.Head head = Network.Head.valueOf(r.getString(4));
+      Network net = hidden.length == 0 ? Network.linear(r.getInt(0), r.getInt(1), head)
+          : Network.mlp(r.getInt(0), hidden, r.getInt(1), Activation.parse(r.getString(3)), head);
+      double[] w = r.<Double>getList(5).stream().mapToDouble(Double::doubleValue).toArray();
+      if (w.length != net.numParams()) {
+        throw new IllegalArgumentException("the model at " + path + " holds " + w.length + " weights but its architecture "
+            + net + " needs " + net.numParams() + "; the model folder is corrupt");
+      }
+      SharpnessAwareClassificationModel m = new SharpnessAwareClassificationModel(md.uid(), net, w);
+      md.getAndSetParams(m, scala.Option.empty());
+      return m;
+    }
+  }
+
+}

@@ -1,0 +1,356 @@
+package io.github.sparksam.ml;
+
+import io.github.sparksam.backend.Precision;
+import io.github.sparksam.data.Blockifier;
+import io.github.sparksam.data.BlockedPartition;
+import io.github.sparksam.data.DataSummary;
+import io.github.sparksam.data.InputColumns;
+import io.github.sparksam.nn.Activation;
+import io.github.sparksam.nn.Network;
+import io.github.sparksam.optim.LearningRateSchedule;
+import io.github.sparksam.optim.Optimizer;
+import io.github.sparksam.optim.Optimizers;
+import io.github.sparksam.train.DistributedTrainer;
+import io.github.sparksam.train.StandardTraining;
+import io.github.sparksam.train.TrainingConfig;
+import io.github.sparksam.train.TrainingResult;
+import io.github.sparksam.train.UpdateRule;
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.Locale;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.ml.classification.ProbabilisticClassifier;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntArrayParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.LongParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.Identifiable;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MetadataUtils;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import scala.Function1;
+import scala.Option;
+
+/**
+ * A Spark ML {@code Estimator} that trains a softmax/logistic regression or an MLP with
+ * synchronous data-parallel minibatch training on the executors (see {@link DistributedTrainer}),
+ * and yields a {@link SharpnessAwareClassificationModel} with MLlib's {@code rawPrediction},
+ * {@code probability} and {@code prediction} columns.
+ *
+ * <p>Features may be a {@code Vector} or an {@code array<float>}/{@code array<double>} column;
+ * labels are class indices 0, 1, ... of any numeric type; {@code weightCol} is optional.
+ *
+ * <pre>{@code
+ * SharpnessAwareClassificationModel model = new SharpnessAwareClassifier()
+ *     .setHiddenLayers(new int[] {128}).setOptimizer("sgd").setLearningRate(0.1)
+ *     .setBatchSize(128).setEpochs(5).fit(train);
+ * }</pre>
+ */
+public class SharpnessAwareClassifier
+    extends ProbabilisticClassifier<Vector, SharpnessAwareClassifier, SharpnessAwareClassificationModel>
+    implements DefaultParamsWritable {
+  private static final long serialVersionUID = 1L;
+
+  // --- uid: filled before Scala trait initializers run (see docs/ARCHITECTURE.md, "the uid trap")
+  private static final ThreadLocal<String> PENDING_UID = new ThreadLocal<>();
+  private String uid; // no initializer: it would reset the value after super()
+
+  public static final String[] MODEL_TYPES = {"softmax", "mlp"};
+  public static final String[] ACTIVATIONS = {"relu", "tanh"};
+  public static final String[] FAMILIES = {"auto", "binomial", "multinomial"};
+  public static final String[] PRECISIONS = {"float32", "float64"};
+
+  private Param<String> modelType;
+  private IntArrayParam hiddenLayers;
+  private Param<String> activation;
+  private Param<String> family;
+  private Param<String> optimizer;
+  private DoubleParam learningRate;
+  private DoubleParam momentum;
+  private DoubleParam beta1;
+  private DoubleParam beta2;
+  private DoubleParam epsilon;
+  private DoubleParam weightDecay;
+  private Param<String> lrSchedule;
+  private IntParam lrStepEpochs;
+  private DoubleParam lrGamma;
+  private DoubleParam minLearningRate;
+  private IntParam warmupEpochs;
+  private IntParam batchSize;
+  private IntParam epochs;
+  private LongParam seed;
+  private IntParam localSteps;
+  private IntParam numPartitions;
+  private Param<String> precision;
+  private DoubleParam labelSmoothing;
+  private DoubleParam maxGradNorm;
+  private Param<String> weightCol;
+
+  public SharpnessAwareClassifier() {
+    this(Identifiable.randomUID("samClf"));
+  }
+
+  public SharpnessAwareClassifier(String uid) {
+    this(stash(uid));
+  }
+
+  private SharpnessAwareClassifier(Void ignored) {
+    super();
+    PENDING_UID.remove();
+    initParams();
+  }
+
+  private static Void stash(String uid) {
+    PENDING_UID.set(uid);
+    return null;
+  }
+
+  @Override public String uid() {
+    if (uid == null) uid = PENDING_UID.get();
+    return uid;
+  }
+
+  private void initParams() {
+    modelType = new Param<>(this, "modelType", "model family: softmax (softmax/logistic regression) or mlp",
+        oneOf(MODEL_TYPES));
+    hiddenLayers = new IntArrayParam(this, "hiddenLayers", "sizes of the MLP's hidden layers (each >= 1)",
+        (Function1<int[], Object> & Serializable) a -> Arrays.stream(a).allMatch(x -> x >= 1));
+    activation = new Param<>(this, "activation", "hidden-layer activation: relu or tanh", oneOf(ACTIVATIONS));
+    family = new Param<>(this, "family", "output head: auto (binomial for 2 classes, else multinomial), binomial "
+        + "(one logit, sigmoid) or multinomial (softmax)", oneOf(FAMILIES));
+    optimizer = new Param<>(this, "optimizer", "base optimizer: " + String.join(", ", Optimizers.NAMES),
+        oneOf(Optimizers.NAMES));
+    learningRate = new DoubleParam(this, "learningRate", "learning rate (> 0)", ParamValidators.gt(0));
+    momentum = new DoubleParam(this, "momentum", "momentum of the momentum and nesterov optimizers, in [0, 1)",
+        ParamValidators.inRange(0, 1, true, false));
+    beta1 = new DoubleParam(this, "beta1", "Adam's first-moment decay, in [0, 1)", ParamValidators.inRange(0, 1, true, false));
+    beta2 = new DoubleParam(this, "beta2", "Adam's second-moment decay, in [0, 1)", ParamValidators.inRange(0, 1, true, false));
+    epsilon = new DoubleParam(this, "epsilon", "Adam's epsilon (> 0)", ParamValidators.gt(0));
+    weightDecay = new DoubleParam(this, "weightDecay", "weight decay (>= 0) on weights, not biases: coupled L2 for "
+        + "sgd/momentum/nesterov/adam, decoupled for adamw", ParamValidators.gtEq(0));
+    lrSchedule = new Param<>(this, "lrSchedule", "learning-rate schedule: " + String.join(", ", Optimizers.SCHEDULE_NAMES),
+        oneOf(Optimizers.SCHEDULE_NAMES));
+    lrStepEpochs = new IntParam(this, "lrStepEpochs", "step schedule: decay every this many epochs (>= 1)",
+        ParamValidators.gtEq(1));
+    lrGamma = new DoubleParam(this, "lrGamma", "step schedule: decay factor, in (0, 1]", ParamValidators.inRange(0, 1, false, true));
+    minLearningRate = new DoubleParam(this, "minLearningRate", "cosine schedule: final learning rate (>= 0)",
+        ParamValidators.gtEq(0));
+    warmupEpochs = new IntParam(this, "warmupEpochs", "linear learning-rate warmup over this many epochs (>= 0)",
+        ParamValidators.gtEq(0));
+    batchSize = new IntParam(this, "batchSize", "global batch size: examples per synchronous step over all "
+        + "partitions (>= 1)", ParamValidators.gtEq(1));
+    epochs = new IntParam(this, "epochs", "passes over the training data (>= 1)", ParamValidators.gtEq(1));
+    seed = new LongParam(this, "seed", "random seed: initial weights and the per-epoch shuffle");
+    localSteps = new IntParam(this, "localSteps", "optimizer steps each partition takes between synchronizations, "
+        + "after which models are averaged (>= 1; 1 = synchronous data-parallel training)", ParamValidators.gtEq(1));
+    numPartitions = new IntParam(this, "numPartitions", "partitions of the cached training data (0 = the input's)",
+        ParamValidators.gtEq(0));
+    precision = new Param<>(this, "precision", "element type of the cached blocks and task arithmetic: float32 or "
+        + "float64", oneOf(PRECISIONS));
+    labelSmoothing = new DoubleParam(this, "labelSmoothing", "label smoothing epsilon, in [0, 1)",
+        ParamValidators.inRange(0, 1, true, false));
+    maxGradNorm = new DoubleParam(this, "maxGradNorm", "clip the gradient's global L2 norm to this (0 = no clipping)",
+        ParamValidators.gtEq(0));
+    weightCol = new Param<>(this, "weightCol", "example weight column name (empty: all weights 1)");
+
+    setDefault(modelType, "mlp");
+    setDefault(hiddenLayers, new int[] {128});
+    setDefault(activation, "relu");
+    setDefault(family, "auto");
+    setDefault(optimizer, "sgd");
+    setDefault(learningRate, 0.1);
+    setDefault(momentum, 0.9);
+    setDefault(beta1, 0.9);
+    setDefault(beta2, 0.999);
+    setDefault(epsilon, 1e-8);
+    setDefault(weightDecay, 0.0);
+    setDefault(lrSchedule, "constant");
+    setDefault(lrStepEpochs, 10);
+    setDefault(lrGamma, 0.1);
+    setDefault(minLearningRate, 0.0);
+    setDefault(warmupEpochs, 0);
+    setDefault(batchSize, 128);
+    setDefault(epochs, 5);
+    setDefault(seed, 42L);
+    setDefault(localSteps, 1);
+    setDefault(numPartitions, 0);
+    setDefault(precision, "float32");
+    setDefault(labelSmoothing, 0.0);
+    setDefault(maxGradNorm, 0.0);
+    setDefault(weightCol, "");
+  }
+
+  static Function1<String, Object> oneOf(String[] allowed) {
+    return (Function1<String, Object> & Serializable) v -> v != null && Arrays.asList(allowed).contains(v);
+  }
+
+  // ---------------------------------------------------------------- param accessors (MLlib style)
+  public Param<String> modelType() { return modelType; }
+  public IntArrayParam hiddenLayers() { return hiddenLayers; }
+  public Param<String> activation() { return activation; }
+  public Param<String> family() { return family; }
+  public Param<String> optimizer() { return optimizer; }
+  public DoubleParam learningRate() { return learningRate; }
+  public DoubleParam momentum() { return momentum; }
+  public DoubleParam beta1() { return beta1; }
+  public DoubleParam beta2() { return beta2; }
+  public DoubleParam epsilon() { return epsilon; }
+  public DoubleParam weightDecay() { return weightDecay; }
+  public Param<String> lrSchedule() { return lrSchedule; }
+  public IntParam lrStepEpochs() { return lrStepEpochs; }
+  public DoubleParam lrGamma() { return lrGamma; }
+  public DoubleParam minLearningRate() { return minLearningRate; }
+  public IntParam warmupEpochs() { return warmupEpochs; }
+  public IntParam batchSize() { return batchSize; }
+  public IntParam epochs() { return epochs; }
+  public LongParam seed() { return seed; }
+  public IntParam localSteps() { return localSteps; }
+  public IntParam numPartitions() { return numPartitions; }
+  public Param<String> precision() { return precision; }
+  public DoubleParam labelSmoothing() { return labelSmoothing; }
+  public DoubleParam maxGradNorm() { return maxGradNorm; }
+  public Param<String> weightCol() { return weightCol; }
+
+  public String getModelType() { return $(modelType); }
+  public int[] getHiddenLayers() { return $(hiddenLayers); }
+  public String getActivation() { return $(activation); }
+  public String getFamily() { return $(family); }
+  public String getOptimizer() { return $(optimizer); }
+  public double getLearningRate() { return (Double) $(learningRate); }
+  public double getMomentum() { return (Double) $(momentum); }
+  public double getBeta1() { return (Double) $(beta1); }
+  public double getBeta2() { return (Double) $(beta2); }
+  public double getEpsilon() { return (Double) $(epsilon); }
+  public double getWeightDecay() { return (Double) $(weightDecay); }
+  public String getLrSchedule() { return $(lrSchedule); }
+  public int getLrStepEpochs() { return (Integer) $(lrStepEpochs); }
+  public double getLrGamma() { return (Double) $(lrGamma); }
+  public double getMinLearningRate() { return (Double) $(minLearningRate); }
+  public int getWarmupEpochs() { return (Integer) $(warmupEpochs); }
+  public int getBatchSize() { return (Integer) $(batchSize); }
+  public int getEpochs() { return (Integer) $(epochs); }
+  public long getSeed() { return (Long) $(seed); }
+  public int getLocalSteps() { return (Integer) $(localSteps); }
+  public int getNumPartitions() { return (Integer) $(numPartitions); }
+  public String getPrecision() { return $(precision); }
+  public double getLabelSmoothing() { return (Double) $(labelSmoothing); }
+  public double getMaxGradNorm() { return (Double) $(maxGradNorm); }
+  public String getWeightCol() { return $(weightCol); }
+
+  public SharpnessAwareClassifier setModelType(String v) { return (SharpnessAwareClassifier) set(modelType, lower(v)); }
+  public SharpnessAwareClassifier setHiddenLayers(int[] v) { return (SharpnessAwareClassifier) set(hiddenLayers, v); }
+  public SharpnessAwareClassifier setActivation(String v) { return (SharpnessAwareClassifier) set(activation, lower(v)); }
+  public SharpnessAwareClassifier setFamily(String v) { return (SharpnessAwareClassifier) set(family, lower(v)); }
+  public SharpnessAwareClassifier setOptimizer(String v) { return (SharpnessAwareClassifier) set(optimizer, lower(v)); }
+  public SharpnessAwareClassifier setLearningRate(double v) { return (SharpnessAwareClassifier) set(learningRate, v); }
+  public SharpnessAwareClassifier setMomentum(double v) { return (SharpnessAwareClassifier) set(momentum, v); }
+  public SharpnessAwareClassifier setBeta1(double v) { return (SharpnessAwareClassifier) set(beta1, v); }
+  public SharpnessAwareClassifier setBeta2(double v) { return (SharpnessAwareClassifier) set(beta2, v); }
+  public SharpnessAwareClassifier setEpsilon(double v) { return (SharpnessAwareClassifier) set(epsilon, v); }
+  public SharpnessAwareClassifier setWeightDecay(double v) { return (SharpnessAwareClassifier) set(weightDecay, v); }
+  public SharpnessAwareClassifier setLrSchedule(String v) { return (SharpnessAwareClassifier) set(lrSchedule, lower(v)); }
+  public SharpnessAwareClassifier setLrStepEpochs(int v) { return (SharpnessAwareClassifier) set(lrStepEpochs, v); }
+  public SharpnessAwareClassifier setLrGamma(double v) { return (SharpnessAwareClassifier) set(lrGamma, v); }
+  public SharpnessAwareClassifier setMinLearningRate(double v) { return (SharpnessAwareClassifier) set(minLearningRate, v); }
+  public SharpnessAwareClassifier setWarmupEpochs(int v) { return (SharpnessAwareClassifier) set(warmupEpochs, v); }
+  public SharpnessAwareClassifier setBatchSize(int v) { return (SharpnessAwareClassifier) set(batchSize, v); }
+  public SharpnessAwareClassifier setEpochs(int v) { return (SharpnessAwareClassifier) set(epochs, v); }
+  public SharpnessAwareClassifier setSeed(long v) { return (SharpnessAwareClassifier) set(seed, v); }
+  public SharpnessAwareClassifier setLocalSteps(int v) { return (SharpnessAwareClassifier) set(localSteps, v); }
+  public SharpnessAwareClassifier setNumPartitions(int v) { return (SharpnessAwareClassifier) set(numPartitions, v); }
+  public SharpnessAwareClassifier setPrecision(String v) { return (SharpnessAwareClassifier) set(precision, lower(v)); }
+  public SharpnessAwareClassifier setLabelSmoothing(double v) { return (SharpnessAwareClassifier) set(labelSmoothing, v); }
+  public SharpnessAwareClassifier setMaxGradNorm(double v) { return (SharpnessAwareClassifier) set(maxGradNorm, v); }
+  public SharpnessAwareClassifier setWeightCol(String v) { return (SharpnessAwareClassifier) set(weightCol, v); }
+
+  private static String lower(String v) { return v == null ? null : v.toLowerCase(Locale.ROOT); }
+
+  // ---------------------------------------------------------------- schema and training
+  @Override public StructType transformSchema(StructType schema) {
+    if (!ArrayFeatures.isArray(schema, getFeaturesCol())) return super.transformSchema(schema);
+    return ArrayFeatures.restore(super.transformSchema(ArrayFeatures.asVector(schema, getFeaturesCol())), schema,
+        getFeaturesCol());
+  }
+
+  /** The update rule this estimator trains with; sharpness-aware subclasses or params plug in here. */
+  protected UpdateRule updateRule() { return new StandardTraining(); }
+
+  @Override public SharpnessAwareClassificationModel train(Dataset<?> dataset) {
+    @SuppressWarnings("unchecked")
+    Dataset<Row> df = (Dataset<Row>) dataset;
+    InputColumns cols = new InputColumns(getFeaturesCol(), getLabelCol(), getWeightCol().isEmpty() ? null : getWeightCol());
+    int declaredClasses = -1;
+    Option<Object> meta = MetadataUtils.getNumClasses(df.schema().apply(getLabelCol()));
+    if (meta.isDefined()) declaredClasses = (Integer) meta.get();
+    Precision prec = Precision.parse(getPrecision());
+    if (getModelType().equals("softmax") && getHiddenLayers().length > 0 && isSet(hiddenLayers)) {
+      throw new IllegalArgumentException("hiddenLayers " + Arrays.toString(getHiddenLayers())
+          + " was set but modelType is softmax (no hidden layers); use modelType=mlp");
+    }
+    JavaRDD<BlockedPartition> blocked = Blockifier.blockify(df, cols, prec, getNumPartitions(), declaredClasses)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      blocked.setName("spark-sam blocks of " + uid());
+      DataSummary ds;
+      try {
+        ds = DataSummary.of(blocked, getFeaturesCol());
+      } catch (Exception e) {
+        throw SparkErrors.rethrow(e);
+      }
+      int numClasses = declaredClasses > 0 ? declaredClasses : (int) Math.max(2, ds.maxLabel() + 1);
+      Network net = network(ds.numFeatures(), numClasses);
+      TrainingConfig cfg = new TrainingConfig(getBatchSize(), getEpochs(), getSeed(), getLocalSteps(), prec,
+          getLabelSmoothing(), getOptimizer().equals("adamw") ? 0.0 : getWeightDecay(), getMaxGradNorm(), 1024);
+      Optimizer opt = Optimizers.create(getOptimizer(), getOptimizer().equals("sgd") ? 0.0 : getMomentum(), getBeta1(),
+          getBeta2(), getEpsilon(), getWeightDecay(), net.layout().weightMask());
+      long stepsPerEpoch = (ds.numRows() + getBatchSize() - 1) / getBatchSize();
+      LearningRateSchedule schedule = Optimizers.schedule(getLrSchedule(), getLearningRate(),
+          stepsPerEpoch * getLrStepEpochs(), getLrGamma(), getMinLearningRate(), stepsPerEpoch * getWarmupEpochs());
+      DistributedTrainer trainer = new DistributedTrainer(blocked, ds, net, cfg, updateRule(), opt, schedule);
+      TrainingResult result;
+      try {
+        result = trainer.train(net.initialParams(getSeed()));
+      } catch (Exception e) {
+        throw SparkErrors.rethrow(e);
+      }
+      SharpnessAwareClassificationModel model = new SharpnessAwareClassificationModel(uid(), net, result.params());
+      model.setSummary(result.summary());
+      return (SharpnessAwareClassificationModel) copyValues(model, ParamMap.empty()).setParent(this);
+    } finally {
+      blocked.unpersist(false);
+    }
+  }
+
+  private Network network(int numFeatures, int numClasses) {
+    Network.Head head = switch (getFamily()) {
+      case "binomial" -> Network.Head.BINOMIAL;
+      case "multinomial" -> Network.Head.MULTINOMIAL;
+      default -> numClasses == 2 ? Network.Head.BINOMIAL : Network.Head.MULTINOMIAL;
+    };
+    if (head == Network.Head.BINOMIAL && numClasses != 2) {
+      throw new IllegalArgumentException("family binomial needs 2 classes but label column '" + getLabelCol()
+          + "' has " + numClasses);
+    }
+    if (numClasses > 100_000) {
+      throw new IllegalArgumentException("label column '" + getLabelCol() + "' implies " + numClasses
+          + " classes; labels must be class indices 0..K-1 (use StringIndexer)");
+    }
+    return getModelType().equals("softmax") ? Network.linear(numFeatures, numClasses, head)
+        : Network.mlp(numFeatures, getHiddenLayers(), numClasses, Activation.parse(getActivation()), head);
+  }
+
+  @Override public SharpnessAwareClassifier copy(ParamMap extra) { return defaultCopy(extra); }
+
+  public static MLReader<SharpnessAwareClassifier> read() { return new DefaultParamsReader<>(); }
+
+  public static SharpnessAwareClassifier load(String path) { return read().load(path); }
+}

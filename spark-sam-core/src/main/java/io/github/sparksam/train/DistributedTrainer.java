@@ -1,0 +1,290 @@
+package io.github.sparksam.train;
+
+import io.github.sparksam.backend.BlasInfo;
+import io.github.sparksam.backend.Buf;
+import io.github.sparksam.backend.ComputeBackend;
+import io.github.sparksam.backend.CpuBackend;
+import io.github.sparksam.backend.LossStats;
+import io.github.sparksam.data.BlockedPartition;
+import io.github.sparksam.data.DataSummary;
+import io.github.sparksam.nn.Network;
+import io.github.sparksam.optim.LearningRateSchedule;
+import io.github.sparksam.optim.Optimizer;
+import io.github.sparksam.optim.OptimizerState;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+import java.util.UUID;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Synchronous data-parallel training over cached {@link BlockedPartition}s.
+ *
+ * <p>One step: broadcast the weights; every task takes its rows of the step's global batch (chosen
+ * by the seeded {@link BatchPermutation}, so independent of the partitioning), runs the rule's
+ * {@link LocalRule} on them and returns a weighted sum; the driver adds the partitions' sums in
+ * partition order (bit-identical across runs, unlike {@code treeAggregate}'s completion order),
+ * applies the optimizer and destroys the broadcast. With {@code localSteps = K > 1} each task
+ * instead takes K optimizer steps on its own slices and the driver averages the models (and
+ * optimizer states), weighted by the example weight each partition saw.
+ *
+ * <p>The loop knows neither the optimizer nor the rule: it calls {@link UpdateRule#step} and
+ * {@link LocalRule#direction}. Progress: one log line per epoch and a Spark job description per
+ * step.
+ */
+public final class DistributedTrainer {
+  private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
+
+  private final JavaRDD<BlockedPartition> data;
+  private final DataSummary dataSummary;
+  private final Network net;
+  private final TrainingConfig cfg;
+  private final UpdateRule rule;
+  private final OptimizerStep optimizerStep;
+  private final LearningRateSchedule schedule;
+  private final String runId = UUID.randomUUID().toString();
+  private final int stepsPerEpoch;
+  private final long totalSteps;
+  double[] params;
+  private OptimizerState state;
+  private final LossStats epochStats = new LossStats();
+
+  public DistributedTrainer(JavaRDD<BlockedPartition> data, DataSummary dataSummary, Network net, TrainingConfig cfg,
+                            UpdateRule rule, Optimizer optimizer, LearningRateSchedule schedule) {
+    this.data = data;
+    this.dataSummary = dataSummary;
+    this.net = net;
+    this.cfg = cfg;
+    this.rule = rule;
+    this.optimizerStep = new OptimizerStep(optimizer, cfg.l2(), cfg.maxGradNorm(), net.layout());
+    this.schedule = schedule;
+    this.stepsPerEpoch = (int) Math.min(Integer.MAX_VALUE, (dataSummary.numRows() + cfg.batchSize() - 1) / cfg.batchSize());
+    this.totalSteps = (long) stepsPerEpoch * cfg.epochs();
+    if (cfg.localSteps() > 1 && !rule.supportsLocalSteps()) {
+      throw new IllegalArgumentException("rule '" + rule.name() + "' cannot run with localSteps > 1");
+    }
+  }
+
+  /** Trains from {@code initialParams} (not modified) and a fresh optimizer state. */
+  public TrainingResult train(double[] initialParams) {
+    if (initialParams.length != net.numParams()) {
+      throw new IllegalArgumentException("initial weights have " + initialParams.length + " entries, the model needs "
+          + net.numParams());
+    }
+    params = initialParams.clone();
+    state = optimizerStep.optimizer().init(params.length);
+    SparkContext sc = data.context();
+    String oldDescription = sc.getLocalProperty("spark.job.description");
+    long t0 = System.nanoTime();
+    String blas = tasksBlas();
+    LOG.info("spark-sam: training {} on {} examples in {} partitions, {} steps/epoch, rule={}, optimizer={}, BLAS: {}",
+        net, dataSummary.numRows(), data.getNumPartitions(), stepsPerEpoch, rule.name(), optimizerStep.optimizer(), blas);
+    List<EpochMetrics> epochs = new ArrayList<>();
+    long globalStep = 0;
+    try {
+      for (int epoch = 0; epoch < cfg.epochs(); epoch++) {
+        long e0 = System.nanoTime();
+        epochStats.reset();
+        int s = 0;
+        while (s < stepsPerEpoch) {
+          int k = Math.min(cfg.localSteps(), stepsPerEpoch - s);
+          sc.setJobDescription(String.format(Locale.ROOT, "spark-sam %s: epoch %d/%d, step %d/%d", rule.name(),
+              epoch + 1, cfg.epochs(), s + 1, stepsPerEpoch));
+          if (cfg.localSteps() == 1) {
+            StepContext ctx = new StepContext(this, epoch, s, globalStep, schedule.rate(globalStep, totalSteps));
+            rule.step(ctx);
+            if (!ctx.updated()) throw new IllegalStateException("rule " + rule.name() + " did not apply an update");
+          } else {
+            localRound(epoch, s, k, globalStep);
+          }
+          s += k;
+          globalStep += k;
+        }
+        double secs = (System.nanoTime() - e0) / 1e9;
+        EpochMetrics m = new EpochMetrics(epoch + 1, stepsPerEpoch, epochStats.meanLoss() + optimizerStep.penalty(params),
+            epochStats.accuracy(), secs, stepsPerEpoch / secs);
+        epochs.add(m);
+        LOG.info(String.format(Locale.ROOT, "spark-sam: epoch %d/%d loss %.4f accuracy %.4f time %.2f s (%.1f steps/s)",
+            m.epoch(), cfg.epochs(), m.loss(), m.accuracy(), m.seconds(), m.stepsPerSecond()));
+      }
+    } finally {
+      sc.setJobDescription(oldDescription);
+    }
+    TrainingSummary summary = new TrainingSummary(epochs, (System.nanoTime() - t0) / 1e9, blas, dataSummary.numRows(),
+        data.getNumPartitions(), stepsPerEpoch, rule.name(), optimizerStep.optimizer().toString());
+    return new TrainingResult(params, state, summary);
+  }
+
+  /** Everything a task needs besides the step's payload; serialized with each task's closure. */
+  private record Setup(String runId, Network net, TrainingConfig cfg, long numExamples, int stepsPerEpoch)
+      implements Serializable {
+    PartitionWorker worker(BlockedPartition p) {
+      ComputeBackend be = CpuBackend.of(cfg.precision());
+      return PartitionWorker.of(p, runId, net, be, cfg, numExamples, stepsPerEpoch);
+    }
+  }
+
+  private Setup setup() {
+    return new Setup(runId, net, cfg, dataSummary.numRows(), stepsPerEpoch);
+  }
+
+  /** One partition's contribution to a pass. */
+  private record PassResult(double[] directionSum, LossStats stats) implements Serializable {}
+
+  /** The broadcast of one pass: where to evaluate, and which rule. */
+  private record PassPayload(double[] at, int epoch, int step, LocalRule rule) implements Serializable {}
+
+  StepContext.Pass pass(LocalRule localRule, double[] at, int epoch, int step) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(data.context());
+    Broadcast<PassPayload> bc = jsc.broadcast(new PassPayload(at, epoch, step, localRule));
+    Setup setup = setup();
+    List<PassResult> parts;
+    try {
+      parts = data.map(p -> {
+        PassPayload pl = bc.value();
+        PartitionWorker w = setup.worker(p);
+        LocalBatch batch = w.batch(pl.epoch(), pl.step());
+        LossStats stats = new LossStats();
+        if (batch.isEmpty()) return new PassResult(null, stats);
+        Buf params = w.scratch(0);
+        params.setFrom(pl.at(), 0, 0, pl.at().length);
+        Buf grad = w.scratch(1);
+        grad.zero(0, grad.length());
+        pl.rule().direction(w, params, batch, grad, stats);
+        double[] sum = new double[grad.length()];
+        grad.addTo(sum, 0, 0, sum.length, 1.0);
+        return new PassResult(sum, stats);
+      }).collect();
+    } finally {
+      bc.destroy();
+    }
+    double[] total = new double[at.length];
+    LossStats stats = new LossStats();
+    for (PassResult r : parts) {           // partition order: deterministic sums
+      if (r.directionSum() != null) {
+        double[] g = r.directionSum();
+        for (int i = 0; i < total.length; i++) total[i] += g[i];
+      }
+      stats.merge(r.stats());
+    }
+    return new StepContext.Pass(total, stats);
+  }
+
+  void applyUpdate(double[] meanDirection, LossStats stats, StepContext ctx) {
+    if (!Double.isFinite(stats.lossSum)) {
+      throw new TrainingDivergedException(ctx.epoch(), ctx.step(), ctx.globalStep(), "the loss is " + stats.lossSum,
+          hint(ctx.learningRate()));
+    }
+    double norm = optimizerStep.apply(params, meanDirection, ctx.learningRate(), state);
+    if (!Double.isFinite(norm)) {
+      throw new TrainingDivergedException(ctx.epoch(), ctx.step(), ctx.globalStep(), "the gradient norm is " + norm,
+          hint(ctx.learningRate()));
+    }
+    epochStats.merge(stats);
+  }
+
+  private String hint(double lr) {
+    return "likely cause: the learning rate (" + lr + ") is too large for this model and data (or a rule's "
+        + "radius such as rho); lower it, or set maxGradNorm to clip gradients";
+  }
+
+  /** The broadcast of a round of local steps: start weights and optimizer state, the steps' learning rates. */
+  private record LocalPayload(double[] params, OptimizerState state, int epoch, int firstStep, double[] rates,
+                              LocalRule rule, OptimizerStep optimizerStep) implements Serializable {}
+
+  /** One partition's models after its local steps, pre-multiplied by the example weight it saw. */
+  private record LocalResult(double[] weightedParams, double[][] weightedSlots, double weight, LossStats stats,
+                             String failure) implements Serializable {}
+
+  private void localRound(int epoch, int firstStep, int k, long globalStep) {
+    double[] rates = new double[k];
+    for (int i = 0; i < k; i++) rates[i] = schedule.rate(globalStep + i, totalSteps);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(data.context());
+    Broadcast<LocalPayload> bc = jsc.broadcast(new LocalPayload(params, state, epoch, firstStep, rates,
+        rule.localRule(), optimizerStep));
+    Setup setup = setup();
+    List<LocalResult> parts;
+    try {
+      parts = data.map(p -> runLocalSteps(setup.worker(p), bc.value())).collect();
+    } finally {
+      bc.destroy();
+    }
+    double total = 0;
+    LossStats stats = new LossStats();
+    for (LocalResult r : parts) {
+      if (r.failure() != null) {
+        throw new TrainingDivergedException(epoch, firstStep, globalStep, r.failure() + " in a local step of partition "
+            + "work", hint(rates[0]));
+      }
+      total += r.weight();
+      stats.merge(r.stats());
+    }
+    if (!(total > 0)) throw new IllegalStateException("no partition saw any example weight in steps " + firstStep + "+" + k);
+    double[] avg = new double[params.length];
+    double[][] slots = new double[state.slots.length][params.length];
+    for (LocalResult r : parts) {
+      if (r.weight() == 0) continue;
+      for (int i = 0; i < avg.length; i++) avg[i] += r.weightedParams()[i];
+      for (int s = 0; s < slots.length; s++) {
+        for (int i = 0; i < avg.length; i++) slots[s][i] += r.weightedSlots()[s][i];
+      }
+    }
+    for (int i = 0; i < avg.length; i++) avg[i] /= total;
+    for (int s = 0; s < slots.length; s++) {
+      for (int i = 0; i < avg.length; i++) state.slots[s][i] = slots[s][i] / total;
+    }
+    for (double v : avg) {
+      if (!Double.isFinite(v)) {
+        throw new TrainingDivergedException(epoch, firstStep, globalStep, "the averaged weights are not finite", hint(rates[0]));
+      }
+    }
+    if (!Double.isFinite(stats.lossSum)) {
+      throw new TrainingDivergedException(epoch, firstStep, globalStep, "the loss is " + stats.lossSum, hint(rates[0]));
+    }
+    params = avg;
+    state.step += k;
+    epochStats.merge(stats);
+  }
+
+  private static LocalResult runLocalSteps(PartitionWorker w, LocalPayload pl) {
+    double[] local = pl.params().clone();
+    OptimizerState st = pl.state().copy();
+    LossStats all = new LossStats();
+    double seen = 0;
+    Buf params = w.scratch(0);
+    Buf grad = w.scratch(1);
+    double[] dir = new double[local.length];
+    for (int i = 0; i < pl.rates().length; i++) {
+      LocalBatch batch = w.batch(pl.epoch(), pl.firstStep() + i);
+      if (batch.isEmpty()) continue;
+      LossStats stats = new LossStats();
+      params.setFrom(local, 0, 0, local.length);
+      grad.zero(0, grad.length());
+      pl.rule().direction(w, params, batch, grad, stats);
+      if (!(stats.weightSum > 0)) continue;
+      if (!Double.isFinite(stats.lossSum)) return new LocalResult(null, null, 0, all, "the loss is " + stats.lossSum);
+      java.util.Arrays.fill(dir, 0.0);
+      grad.addTo(dir, 0, 0, dir.length, 1.0 / stats.weightSum);
+      double norm = pl.optimizerStep().apply(local, dir, pl.rates()[i], st);
+      if (!Double.isFinite(norm)) return new LocalResult(null, null, 0, all, "the gradient norm is " + norm);
+      seen += stats.weightSum;
+      all.merge(stats);
+    }
+    for (int i = 0; i < local.length; i++) local[i] *= seen;
+    for (double[] slot : st.slots) for (int i = 0; i < slot.length; i++) slot[i] *= seen;
+    return new LocalResult(local, st.slots, seen, all, null);
+  }
+
+  /** Which BLAS the tasks use (one short job). */
+  private String tasksBlas() {
+    List<String> seen = data.map(p -> BlasInfo.describe()).collect();
+    return String.join("; ", new TreeSet<>(seen));
+  }
+}

@@ -1,0 +1,128 @@
+package io.github.sparksam.train;
+
+import io.github.sparksam.backend.Buf;
+import io.github.sparksam.backend.ComputeBackend;
+import io.github.sparksam.backend.LossStats;
+import io.github.sparksam.data.BlockedPartition;
+import io.github.sparksam.data.DataBlock;
+import io.github.sparksam.nn.Network;
+
+/**
+ * The task-side half of training for one cached partition: finds the partition's rows of a step,
+ * gathers them in chunks and runs the network's forward/backward on them. Lives in the partition's
+ * {@link BlockedPartition#local()} map for the whole fit, so buffers and the epoch plan are
+ * allocated once, not per step. Update rules use it through {@link #gradient}, {@link #loss},
+ * {@link #logits} and {@link #scratch}.
+ */
+public final class PartitionWorker {
+  private final BlockedPartition part;
+  private final Network net;
+  private final ComputeBackend backend;
+  private final TrainingConfig cfg;
+  private final long numExamples;
+  private final int stepsPerEpoch;
+  private final Network.Workspace ws;
+  private final Buf chunkX;
+  private final double[] chunkLabels;
+  private final double[] chunkWeights;
+  private final Buf[] scratch = new Buf[4];
+  private EpochPlan plan;
+
+  PartitionWorker(BlockedPartition part, Network net, ComputeBackend backend, TrainingConfig cfg, long numExamples,
+                  int stepsPerEpoch) {
+    this.part = part;
+    this.net = net;
+    this.backend = backend;
+    this.cfg = cfg;
+    this.numExamples = numExamples;
+    this.stepsPerEpoch = stepsPerEpoch;
+    int chunk = Math.max(1, Math.min(cfg.chunkRows(), Math.min(cfg.batchSize(), Math.max(1, part.numRows))));
+    this.ws = net.newWorkspace(backend, chunk);
+    this.chunkX = backend.allocate(chunk * net.numFeatures());
+    this.chunkLabels = new double[chunk];
+    this.chunkWeights = new double[chunk];
+  }
+
+  /** The worker of {@code runId} for this partition, created on first use (and after a recompute). */
+  static PartitionWorker of(BlockedPartition part, String runId, Network net, ComputeBackend backend,
+                            TrainingConfig cfg, long numExamples, int stepsPerEpoch) {
+    synchronized (part) {
+      String key = "worker:" + runId;
+      PartitionWorker w = (PartitionWorker) part.local().get(key);
+      if (w == null) {
+        w = new PartitionWorker(part, net, backend, cfg, numExamples, stepsPerEpoch);
+        part.local().put(key, w);
+      }
+      return w;
+    }
+  }
+
+  public Network network() { return net; }
+
+  public ComputeBackend backend() { return backend; }
+
+  public TrainingConfig config() { return cfg; }
+
+  public BlockedPartition partition() { return part; }
+
+  /** This partition's rows of step {@code step} of {@code epoch}. */
+  public LocalBatch batch(int epoch, int step) {
+    if (plan == null || plan.epoch != epoch) {
+      plan = new EpochPlan(part, numExamples, cfg.batchSize(), stepsPerEpoch, cfg.seed(), epoch);
+    }
+    return new LocalBatch(plan, plan.stepStart[step], plan.stepStart[step + 1]);
+  }
+
+  /**
+   * A parameter-sized buffer of the backend's precision, reused across steps: slot 0 holds the
+   * broadcast weights, slot 1 the gradient; rules may use slots 2 and 3 (perturbed weights, a
+   * second gradient).
+   */
+  public Buf scratch(int slot) {
+    if (scratch[slot] == null) scratch[slot] = backend.allocate(net.numParams());
+    return scratch[slot];
+  }
+
+  /** Adds the gradient of the weighted loss sum of {@code batch} at {@code params} to {@code grad}. */
+  public void gradient(Buf params, LocalBatch batch, Buf grad, LossStats stats) {
+    for (int from = 0; from < batch.size(); from += chunkLabels.length) {
+      int n = gather(batch, from);
+      net.lossAndGradient(params, chunkX, n, chunkLabels, chunkWeights, 0, cfg.labelSmoothing(), grad, ws, stats);
+    }
+  }
+
+  /** Loss statistics of {@code batch} at {@code params}, no gradient. */
+  public void loss(Buf params, LocalBatch batch, LossStats stats) {
+    for (int from = 0; from < batch.size(); from += chunkLabels.length) {
+      int n = gather(batch, from);
+      net.loss(params, chunkX, n, chunkLabels, chunkWeights, 0, cfg.labelSmoothing(), ws, stats);
+    }
+  }
+
+  /** Calls {@code sink} with the logits of each chunk of {@code batch} (numOutputs x n) and its offset. */
+  public void logits(Buf params, LocalBatch batch, LogitsSink sink) {
+    for (int from = 0; from < batch.size(); from += chunkLabels.length) {
+      int n = gather(batch, from);
+      sink.accept(from, n, net.forward(params, chunkX, n, ws));
+    }
+  }
+
+  /** Receives one chunk's logits. */
+  public interface LogitsSink {
+    void accept(int batchOffset, int n, Buf logits);
+  }
+
+  private int gather(LocalBatch batch, int from) {
+    int n = Math.min(chunkLabels.length, batch.size() - from);
+    int d = net.numFeatures();
+    for (int j = 0; j < n; j++) {
+      int r = batch.row(from + j);
+      DataBlock b = part.block(r);
+      int row = BlockedPartition.rowInBlock(r);
+      backend.copy(b.features, row * d, chunkX, j * d, d);
+      chunkLabels[j] = b.labels[row];
+      chunkWeights[j] = b.weight(row);
+    }
+    return n;
+  }
+}

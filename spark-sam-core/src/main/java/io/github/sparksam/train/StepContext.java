@@ -1,0 +1,66 @@
+package io.github.sparksam.train;
+
+import io.github.sparksam.backend.LossStats;
+
+/**
+ * What an {@link UpdateRule} sees of one synchronous step on the driver: the current weights, the
+ * step's position and learning rate, a way to run a distributed pass over the step's batch, and
+ * the update that finishes the step.
+ */
+public final class StepContext {
+
+  /** The sum over all partitions of one pass: direction summed with example weights, and stats. */
+  public record Pass(double[] directionSum, LossStats stats) {
+    /** The weighted mean direction (a new array). */
+    public double[] meanDirection() {
+      double[] m = directionSum.clone();
+      double inv = 1.0 / stats.weightSum;
+      for (int i = 0; i < m.length; i++) m[i] *= inv;
+      return m;
+    }
+  }
+
+  private final DistributedTrainer trainer;
+  private final int epoch;
+  private final int step;
+  private final long globalStep;
+  private final double learningRate;
+  private boolean updated;
+
+  StepContext(DistributedTrainer trainer, int epoch, int step, long globalStep, double learningRate) {
+    this.trainer = trainer;
+    this.epoch = epoch;
+    this.step = step;
+    this.globalStep = globalStep;
+    this.learningRate = learningRate;
+  }
+
+  /** The current weights (the driver's copy; updated in place by {@link #applyUpdate}). */
+  public double[] params() { return trainer.params; }
+
+  public int epoch() { return epoch; }
+
+  public int step() { return step; }
+
+  public long globalStep() { return globalStep; }
+
+  public double learningRate() { return learningRate; }
+
+  /** One Spark job: every task runs {@code rule} on its slice of this step's batch at {@code at}. */
+  public Pass pass(LocalRule rule, double[] at) {
+    return trainer.pass(rule, at, epoch, step);
+  }
+
+  /**
+   * Finishes the step: coupled L2, clipping and the base optimizer on {@code meanDirection}, with
+   * {@code stats} recorded as this step's loss and accuracy. Stops training with a
+   * {@link TrainingDivergedException} on a non-finite loss or gradient.
+   */
+  public void applyUpdate(double[] meanDirection, LossStats stats) {
+    if (updated) throw new IllegalStateException("applyUpdate called twice in one step");
+    updated = true;
+    trainer.applyUpdate(meanDirection, stats, this);
+  }
+
+  boolean updated() { return updated; }
+}

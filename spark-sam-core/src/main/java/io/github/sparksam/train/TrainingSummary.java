@@ -1,0 +1,59 @@
+package io.github.sparksam.train;
+
+import java.io.Serializable;
+import java.util.Collections;
+import java.util.List;
+
+/** What a fit did: per-epoch metrics, time, the BLAS the tasks used, and the data's shape. */
+public final class TrainingSummary implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final List<EpochMetrics> epochs;
+  private final double totalSeconds;
+  private final String blas;
+  private final long numExamples;
+  private final int numPartitions;
+  private final int stepsPerEpoch;
+  private final String rule;
+  private final String optimizer;
+
+  public TrainingSummary(List<EpochMetrics> epochs, double totalSeconds, String blas, long numExamples, int numPartitions,
+                         int stepsPerEpoch, String rule, String optimizer) {
+    this.epochs = Collections.unmodifiableList(epochs);
+    this.totalSeconds = totalSeconds;
+    this.blas = blas;
+    this.numExamples = numExamples;
+    this.numPartitions = numPartitions;
+    this.stepsPerEpoch = stepsPerEpoch;
+    this.rule = rule;
+    this.optimizer = optimizer;
+  }
+
+  public List<EpochMetrics> epochs() { return epochs; }
+
+  /** Per-epoch training loss, in order (for plotting). */
+  public double[] lossHistory() { return epochs.stream().mapToDouble(EpochMetrics::loss).toArray(); }
+
+  public double[] accuracyHistory() { return epochs.stream().mapToDouble(EpochMetrics::accuracy).toArray(); }
+
+  public double totalSeconds() { return totalSeconds; }
+
+  public String blas() { return blas; }
+
+  public long numExamples() { return numExamples; }
+
+  public int numPartitions() { return numPartitions; }
+
+  public int stepsPerEpoch() { return stepsPerEpoch; }
+
+  public String rule() { return rule; }
+
+  public String optimizer() { return optimizer; }
+
+  @Override public String toString() {
+    EpochMetrics last = epochs.isEmpty() ? null : epochs.get(epochs.size() - 1);
+    return "TrainingSummary(" + epochs.size() + " epochs, " + String.format(java.util.Locale.ROOT, "%.1f s", totalSeconds)
+        + (last == null ? "" : String.format(java.util.Locale.ROOT, ", final loss %.4f, accuracy %.4f", last.loss(), last.accuracy()))
+        + ", rule=" + rule + ", optimizer=" + optimizer + ", blas=" + blas + ")";
+  }
+}

@@ -1,0 +1,28 @@
+package io.github.sparksam.train;
+
+import java.io.Serializable;
+
+/**
+ * The driver-side half of an update rule: how one synchronous step uses the cluster. The default
+ * is one distributed pass of {@link #localRule()} followed by the base optimizer; rules that need
+ * several passes per step (exact large-batch SAM: ascent gradient, then the gradient at the
+ * perturbed point) override {@link #step}. The training loop only calls these two methods, so it
+ * does not know which rule it runs.
+ */
+public interface UpdateRule extends Serializable {
+
+  /** What each task computes; also what local steps ({@code localSteps > 1}) run inside tasks. */
+  LocalRule localRule();
+
+  /** One synchronous step. */
+  default void step(StepContext ctx) {
+    StepContext.Pass pass = ctx.pass(localRule(), ctx.params());
+    ctx.applyUpdate(pass.meanDirection(), pass.stats());
+  }
+
+  /** Whether the rule can run inside tasks between synchronizations (local steps). */
+  default boolean supportsLocalSteps() { return true; }
+
+  /** Short name for logs and job descriptions. */
+  String name();
+}
