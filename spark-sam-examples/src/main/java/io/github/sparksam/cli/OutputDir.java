@@ -17,6 +17,7 @@ public final class OutputDir {
         this.dir = new Path(dir);
         try {
             this.fs = this.dir.getFileSystem(conf);
+            fs.setWriteChecksum(false);   // no .summary.json.crc next to local files
             fs.mkdirs(this.dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create output folder " + dir + ": " + e.getMessage(), e);
