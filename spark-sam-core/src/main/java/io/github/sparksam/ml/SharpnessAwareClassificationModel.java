@@ -6,6 +6,7 @@ import io.github.sparksam.train.TrainingSummary;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.ml.attribute.AttributeGroup;
 import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
 import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.Vector;
@@ -118,9 +119,26 @@ public class SharpnessAwareClassificationModel
   }
 
   @Override public StructType transformSchema(StructType schema) {
-    if (!ArrayFeatures.isArray(schema, getFeaturesCol())) return super.transformSchema(schema);
+    if (!ArrayFeatures.isArray(schema, getFeaturesCol())) {
+      checkDeclaredSize(schema);
+      return super.transformSchema(schema);
+    }
     return ArrayFeatures.restore(super.transformSchema(ArrayFeatures.asVector(schema, getFeaturesCol())), schema,
         getFeaturesCol());
+  }
+
+  /**
+   * A vector column whose ML attribute metadata records its size (VectorAssembler, etc.) is checked
+   * here, at {@code transform} time; otherwise a wrong size is only found when a task predicts a row,
+   * and Spark reports that as a {@code SparkException} whose cause is {@link #predictRaw}'s
+   * {@link IllegalArgumentException}.
+   */
+  private void checkDeclaredSize(StructType schema) {
+    int size = AttributeGroup.fromStructField(schema.apply(getFeaturesCol())).size();
+    if (size >= 0 && size != network.numFeatures()) {
+      throw new IllegalArgumentException("features column '" + getFeaturesCol() + "' holds vectors of size " + size
+          + " (from its metadata) but the model was trained on " + network.numFeatures() + " features");
+    }
   }
 
   @Override public Dataset<Row> transform(Dataset<?> dataset) {
