@@ -4,6 +4,7 @@ import io.github.sparksam.backend.Buf;
 import io.github.sparksam.backend.ComputeBackend;
 import io.github.sparksam.backend.CpuBackend;
 import io.github.sparksam.backend.LossStats;
+import io.github.sparksam.backend.Precision;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -201,7 +202,6 @@ public final class Network implements Serializable {
     final Buf[] delta = new Buf[2];
     private int capacity;
     private Buf paramBuf;
-    private double[] paramSource;
     private Buf inputBuf;
 
     Workspace(ComputeBackend backend, int maxRows) {
@@ -223,12 +223,15 @@ public final class Network implements Serializable {
       capacity = n;
     }
 
+    /**
+     * The current values of {@code params} as a buffer of this backend. float64 wraps the array
+     * (no copy); float32 converts it on every call. No caching by array identity: callers such as
+     * the optimizers update the same array in place, and a cached copy would go stale.
+     */
     Buf paramsFor(double[] params) {
-      if (paramSource != params) {
-        if (paramBuf == null) paramBuf = backend.allocate(params.length);
-        paramBuf.setFrom(params, 0, 0, params.length);
-        paramSource = params;
-      }
+      if (backend.precision() == Precision.FLOAT64) return new Buf.DoubleBuf(params);
+      if (paramBuf == null || paramBuf.length() != params.length) paramBuf = backend.allocate(params.length);
+      paramBuf.setFrom(params, 0, 0, params.length);
       return paramBuf;
     }
 

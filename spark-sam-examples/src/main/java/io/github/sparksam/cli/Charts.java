@@ -1,0 +1,145 @@
+package io.github.sparksam.cli;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.CombinedDomainXYPlot;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+import io.github.sparksam.train.EpochMetrics;
+
+/**
+ * PNG plots for the CLI (JFreeChart, headless): a figure is a column of panels that share the x axis, each panel a few
+ * named line series. {@link #trainingCurves} is the figure of {@code train}; other commands build their own panels.
+ */
+public final class Charts {
+
+    static {
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    /** One line: a name and its points. */
+    public record Series(String name, double[] x, double[] y) {
+        public Series {
+            if (x.length != y.length) {
+                throw new IllegalArgumentException("series " + name + ": " + x.length + " x values, " + y.length + " y values");
+            }
+        }
+    }
+
+    /** One panel: a y-axis label and its lines. */
+    public record Panel(String yLabel, List<Series> series) {
+    }
+
+    private static final Color[] PALETTE = {
+            new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0xff7f0e), new Color(0x9467bd)};
+
+    private Charts() {
+    }
+
+    /** Builds the chart: panels stacked vertically on a shared x axis. */
+    public static JFreeChart stacked(String title, String xLabel, boolean integerX, List<Panel> panels) {
+        NumberAxis xAxis = new NumberAxis(xLabel);
+        if (integerX) {
+            xAxis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        }
+        xAxis.setAutoRangeIncludesZero(false);
+        CombinedDomainXYPlot plot = new CombinedDomainXYPlot(xAxis);
+        plot.setGap(12);
+        java.awt.Shape[] shapes = {new java.awt.geom.Ellipse2D.Double(-3.5, -3.5, 7, 7),
+                new java.awt.geom.Rectangle2D.Double(-4, -4, 8, 8),
+                new java.awt.Polygon(new int[]{0, 5, -5}, new int[]{-5, 4, 4}, 3),
+                new java.awt.Polygon(new int[]{0, 5, 0, -5}, new int[]{-5, 0, 5, 0}, 4)};
+        boolean firstPanel = true;
+        for (Panel p : panels) {
+            XYSeriesCollection data = new XYSeriesCollection();
+            for (Series s : p.series()) {
+                XYSeries xy = new XYSeries(s.name(), false, true);
+                for (int i = 0; i < s.x().length; i++) {
+                    if (Double.isFinite(s.y()[i])) {
+                        xy.add(s.x()[i], s.y()[i]);
+                    }
+                }
+                data.addSeries(xy);
+            }
+            NumberAxis yAxis = new NumberAxis(p.yLabel());
+            yAxis.setAutoRangeIncludesZero(false);
+            XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
+            for (int i = 0; i < p.series().size(); i++) {
+                r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
+                r.setSeriesStroke(i, new BasicStroke(2f));
+                r.setSeriesShape(i, shapes[i % shapes.length]);
+                // series i means the same thing in every panel: one legend entry, from the first panel
+                r.setSeriesVisibleInLegend(i, firstPanel);
+            }
+            firstPanel = false;
+            XYPlot sub = new XYPlot(data, null, yAxis, r);
+            sub.setBackgroundPaint(Color.WHITE);
+            sub.setDomainGridlinePaint(Color.LIGHT_GRAY);
+            sub.setRangeGridlinePaint(Color.LIGHT_GRAY);
+            plot.add(sub, 1);
+        }
+        JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 16), plot, true);
+        chart.setBackgroundPaint(Color.WHITE);
+        return chart;
+    }
+
+    /** Writes a chart as a PNG. */
+    public static void writePng(JFreeChart chart, OutputStream out, int width, int height) throws IOException {
+        ChartUtils.writeChartAsPNG(out, chart, width, height);
+    }
+
+    /** Writes {@code chart} to {@code dir/name} as a PNG. */
+    public static void writePng(JFreeChart chart, OutputDir dir, String name, int width, int height) throws IOException {
+        try (OutputStream os = dir.create(name)) {
+            writePng(chart, os, width, height);
+        }
+    }
+
+    /**
+     * The training-curves figure: loss (top) and accuracy (bottom) per epoch, as measured by the trainer during each
+     * epoch, plus the final train/test values measured after training, drawn at the last epoch.
+     */
+    public static JFreeChart trainingCurves(String title, List<EpochMetrics> epochs, Evaluation.Metrics train,
+                                            Evaluation.Metrics test) {
+        int n = epochs.size();
+        double[] x = new double[n];
+        double[] loss = new double[n];
+        double[] acc = new double[n];
+        for (int i = 0; i < n; i++) {
+            EpochMetrics e = epochs.get(i);
+            x[i] = e.epoch();
+            loss[i] = e.loss();
+            acc[i] = e.accuracy();
+        }
+        double last = n == 0 ? 0 : x[n - 1];
+        List<Series> lossSeries = new ArrayList<>(List.of(new Series("train (during epoch)", x, loss)));
+        List<Series> accSeries = new ArrayList<>(List.of(new Series("train (during epoch)", x, acc)));
+        Map<String, Evaluation.Metrics> finals = new LinkedHashMap<>();
+        if (train != null) {
+            finals.put("train (final)", train);
+        }
+        if (test != null) {
+            finals.put("test (final)", test);
+        }
+        finals.forEach((name, m) -> {
+            lossSeries.add(new Series(name, new double[]{last}, new double[]{m.loss()}));
+            accSeries.add(new Series(name, new double[]{last}, new double[]{m.accuracy()}));
+        });
+        return stacked(title, "epoch", true,
+                List.of(new Panel("cross-entropy loss", lossSeries), new Panel("accuracy", accSeries)));
+    }
+}

@@ -1,0 +1,259 @@
+package io.github.sparksam.cli;
+
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+import io.github.sparksam.backend.BlasInfo;
+import io.github.sparksam.data.FashionMnist;
+import io.github.sparksam.ml.SharpnessAwareClassificationModel;
+import io.github.sparksam.ml.SharpnessAwareClassifier;
+import io.github.sparksam.train.EpochMetrics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code spark-sam train}: trains a {@link SharpnessAwareClassifier} on Fashion-MNIST and writes {@code summary.json}
+ * (contract in {@link SummaryWriter}), {@code training-curves.png} and the model ({@code model/}) into {@code --out}.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train a classifier on Fashion-MNIST; write summary.json, training-curves.png and model/ to --out.")
+public class TrainCommand implements Callable<Integer> {
+
+    static final List<String> MODELS = List.of("softmax", "mlp");
+    static final List<String> ACTIVATIONS = List.of("relu", "tanh");
+    static final List<String> OPTIMIZERS = List.of("sgd", "momentum", "nesterov", "adam", "adamw");
+    static final List<String> SCHEDULES = List.of("constant", "step", "cosine");
+    static final List<String> PRECISIONS = List.of("float32", "float64");
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    CommonOptions common = new CommonOptions();
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST folder (any Hadoop path). Default: ${DEFAULT-VALUE}")
+    String data = FashionMnist.DEFAULT_DIR;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Use the first N training rows; 0 = all. Default: ${DEFAULT-VALUE}")
+    int limit = 0;
+
+    @Option(names = "--model", description = "softmax | mlp. Default: ${DEFAULT-VALUE}")
+    String model = "mlp";
+
+    @Option(names = "--hidden", split = ",", paramLabel = "N", description = "Hidden layer sizes, comma-separated (mlp). Default: 128")
+    int[] hidden = {128};
+
+    @Option(names = "--activation", description = "relu | tanh. Default: ${DEFAULT-VALUE}")
+    String activation = "relu";
+
+    @Option(names = "--optimizer", description = "sgd | momentum | nesterov | adam | adamw. Default: ${DEFAULT-VALUE}")
+    String optimizer = "sgd";
+
+    @Option(names = "--epochs", description = "Default: ${DEFAULT-VALUE}")
+    int epochs = 5;
+
+    @Option(names = "--batch-size", description = "Global minibatch size. Default: ${DEFAULT-VALUE}")
+    int batchSize = 128;
+
+    @Option(names = "--lr", description = "Learning rate. Default: ${DEFAULT-VALUE}")
+    double lr = 0.1;
+
+    @Option(names = "--momentum", description = "Momentum (momentum and nesterov only). Default: ${DEFAULT-VALUE}")
+    double momentum = 0.9;
+
+    @Option(names = "--weight-decay", description = "Default: ${DEFAULT-VALUE}")
+    double weightDecay = 0.0;
+
+    @Option(names = "--schedule", description = "Learning-rate schedule: constant | step | cosine. Default: ${DEFAULT-VALUE}")
+    String schedule = "constant";
+
+    @Option(names = "--local-steps", description = "Steps each partition takes between synchronizations. Default: ${DEFAULT-VALUE}")
+    int localSteps = 1;
+
+    @Option(names = "--partitions", description = "Partitions of the training data; 0 = Spark's default parallelism. Default: ${DEFAULT-VALUE}")
+    int partitions = 0;
+
+    @Option(names = "--precision", description = "float32 | float64. Default: ${DEFAULT-VALUE}")
+    String precision = "float32";
+
+    @Option(names = "--label-smoothing", description = "Default: ${DEFAULT-VALUE}")
+    double labelSmoothing = 0.0;
+
+    @Option(names = "--seed", description = "Default: ${DEFAULT-VALUE}")
+    long seed = 42;
+
+    @Option(names = "--out", paramLabel = "DIR", required = true, description = "Output folder (any Hadoop path).")
+    String out;
+
+    /** What a run produced (also used by the demo and by tests). */
+    record Result(String outDir, Evaluation.Metrics train, Evaluation.Metrics test, double wallTimeSeconds, String blas) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        execute(spec.commandLine().getOut());
+        return 0;
+    }
+
+    /** Checks the option values; an {@link IllegalArgumentException} (exit code 2) names the bad one. */
+    void validate() {
+        oneOf("--model", model, MODELS);
+        oneOf("--activation", activation, ACTIVATIONS);
+        oneOf("--optimizer", optimizer, OPTIMIZERS);
+        oneOf("--schedule", schedule, SCHEDULES);
+        oneOf("--precision", precision, PRECISIONS);
+        positive("--epochs", epochs);
+        positive("--batch-size", batchSize);
+        positive("--local-steps", localSteps);
+        nonNegative("--limit", limit);
+        nonNegative("--partitions", partitions);
+        if (hidden == null || hidden.length == 0 || Arrays.stream(hidden).anyMatch(h -> h <= 0)) {
+            throw new IllegalArgumentException("--hidden needs positive layer sizes, got " + Arrays.toString(hidden));
+        }
+        if (!(lr > 0) || !Double.isFinite(lr)) {
+            throw new IllegalArgumentException("--lr must be > 0, got " + lr);
+        }
+        if (!(momentum >= 0 && momentum < 1)) {
+            throw new IllegalArgumentException("--momentum must be in [0, 1), got " + momentum);
+        }
+        if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
+            throw new IllegalArgumentException("--weight-decay must be >= 0, got " + weightDecay);
+        }
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+            throw new IllegalArgumentException("--label-smoothing must be in [0, 1), got " + labelSmoothing);
+        }
+    }
+
+    Result execute(PrintWriter console) throws Exception {
+        model = model.toLowerCase(Locale.ROOT);
+        activation = activation.toLowerCase(Locale.ROOT);
+        optimizer = optimizer.toLowerCase(Locale.ROOT);
+        schedule = schedule.toLowerCase(Locale.ROOT);
+        precision = precision.toLowerCase(Locale.ROOT);
+        validate();
+        common.confMap();  // a malformed --conf fails before anything starts
+        DataChecks.requireFashionMnistBeforeSpark(data);
+
+        SparkSession spark = common.createSession("spark-sam train");
+        try {
+            return train(spark, console);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private Result train(SparkSession spark, PrintWriter console) throws Exception {
+        long t0 = System.nanoTime();
+        Configuration hconf = spark.sparkContext().hadoopConfiguration();
+        FashionMnist.requireAvailable(hconf, data);
+        OutputDir dir = new OutputDir(out, hconf);
+        int parts = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
+
+        Dataset<Row> train = FashionMnist.loadTrain(spark, data, parts, limit);
+        Dataset<Row> test = FashionMnist.loadTest(spark, data, parts, 0).cache();  // counted, then evaluated
+        long trainRows = train.count();
+        long testRows = test.count();
+        console.printf("spark-sam train: %d training rows, %d test rows, %d partitions, master %s%n",
+                trainRows, testRows, parts, spark.sparkContext().master());
+        console.flush();
+
+        SharpnessAwareClassifier clf = new SharpnessAwareClassifier()
+                .setModelType(model)
+                .setHiddenLayers(hidden)
+                .setActivation(activation)
+                .setOptimizer(optimizer)
+                .setLearningRate(lr)
+                .setMomentum(momentum)
+                .setWeightDecay(weightDecay)
+                .setLrSchedule(schedule)
+                .setBatchSize(batchSize)
+                .setEpochs(epochs)
+                .setSeed(seed)
+                .setLocalSteps(localSteps)
+                .setNumPartitions(parts)
+                .setPrecision(precision)
+                .setLabelSmoothing(labelSmoothing);
+        SharpnessAwareClassificationModel fitted = clf.fit(train);
+
+        Evaluation.Metrics trainMetrics = Evaluation.evaluate(fitted, train);
+        Evaluation.Metrics testMetrics = Evaluation.evaluate(fitted, test);
+        double wall = (System.nanoTime() - t0) / 1e9;
+        List<EpochMetrics> epochMetrics = fitted.hasSummary() ? fitted.summary().epochs() : List.of();
+        String blas = fitted.hasSummary() && fitted.summary().blas() != null ? fitted.summary().blas() : BlasInfo.describe();
+
+        Map<String, Object> config = config(spark, parts, trainRows, testRows);
+        ObjectNode summary = SummaryWriter.trainingSummary(config, epochMetrics, trainMetrics, testMetrics, wall, blas);
+        SummaryWriter.write(dir, "summary.json", summary);
+        String title = String.format(Locale.ROOT, "%s %s, %s, lr %s, batch %d: test accuracy %.4f",
+                model, model.equals("mlp") ? Arrays.toString(hidden) : "", optimizer, lr, batchSize, testMetrics.accuracy());
+        Charts.writePng(Charts.trainingCurves(title, epochMetrics, trainMetrics, testMetrics), dir,
+                "training-curves.png", 900, 700);
+        fitted.write().overwrite().save(dir.path("model"));
+        test.unpersist();
+
+        console.printf(Locale.ROOT, "spark-sam train: test accuracy %.4f (loss %.4f), train accuracy %.4f (loss %.4f), "
+                        + "wall time %.1f s, BLAS %s%n", testMetrics.accuracy(), testMetrics.loss(),
+                trainMetrics.accuracy(), trainMetrics.loss(), wall, blas);
+        console.printf("spark-sam train: wrote %s/{summary.json,training-curves.png,model/}%n", dir);
+        console.flush();
+        return new Result(dir.toString(), trainMetrics, testMetrics, wall, blas);
+    }
+
+    private Map<String, Object> config(SparkSession spark, int parts, long trainRows, long testRows) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("data", data);
+        c.put("limit", limit);
+        c.put("model", model);
+        c.put("hidden", hidden);
+        c.put("activation", activation);
+        c.put("optimizer", optimizer);
+        c.put("epochs", epochs);
+        c.put("batchSize", batchSize);
+        c.put("lr", lr);
+        c.put("momentum", momentum);
+        c.put("weightDecay", weightDecay);
+        c.put("schedule", schedule);
+        c.put("localSteps", localSteps);
+        c.put("partitions", parts);
+        c.put("precision", precision);
+        c.put("labelSmoothing", labelSmoothing);
+        c.put("seed", seed);
+        c.put("out", out);
+        c.put("master", spark.sparkContext().master());
+        c.put("trainRows", trainRows);
+        c.put("testRows", testRows);
+        return c;
+    }
+
+    static void oneOf(String option, String value, List<String> allowed) {
+        if (value == null || !allowed.contains(value)) {
+            throw new IllegalArgumentException(option + " must be one of " + String.join(", ", allowed) + "; got '" + value + "'");
+        }
+    }
+
+    private static void positive(String option, long v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(option + " must be > 0, got " + v);
+        }
+    }
+
+    private static void nonNegative(String option, long v) {
+        if (v < 0) {
+            throw new IllegalArgumentException(option + " must be >= 0, got " + v);
+        }
+    }
+}
