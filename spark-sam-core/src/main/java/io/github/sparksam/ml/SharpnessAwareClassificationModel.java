@@ -196,21 +196,6 @@ public class SharpnessAwareClassificationModel
     }
   }
 
-  /**
-   * One line for a load failure: the innermost message. Spark wraps file errors raised in a task
-   * into a stage-failure report that embeds the task's whole stack trace; the full chain stays
-   * available as the exception's cause.
-   */
-  private static String reason(Throwable e) {
-    String msg = null;
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t.getMessage() != null && !t.getMessage().isBlank()) msg = t.getMessage();
-    }
-    if (msg == null) return e.getClass().getName();
-    String first = msg.strip().lines().findFirst().orElse("");
-    return first.length() > 300 ? first.substring(0, 300) + "..." : first;
-  }
-
   private static final class Reader extends MLReader<SharpnessAwareClassificationModel> {
     @Override public SharpnessAwareClassificationModel load(String path) {
       DefaultParamsReader.Metadata md;
@@ -218,7 +203,7 @@ public class SharpnessAwareClassificationModel
         md = DefaultParamsReader.loadMetadata(path, sc(), SharpnessAwareClassificationModel.class.getName());
       } catch (Exception e) {
         throw new IllegalArgumentException("cannot load a SharpnessAwareClassificationModel from " + path + ": "
-            + reason(e), e);
+            + SparkErrors.oneLine(e), e);
       }
       Row r;
       try {
@@ -227,7 +212,7 @@ public class SharpnessAwareClassificationModel
         if (rows.size() != 1) throw new IllegalArgumentException("expected one data row, found " + rows.size());
         r = rows.get(0);
       } catch (Exception e) {
-        throw new IllegalArgumentException("cannot read the weights of the model at " + path + " (" + reason(e)
+        throw new IllegalArgumentException("cannot read the weights of the model at " + path + " (" + SparkErrors.oneLine(e)
             + "); the model folder is incomplete or corrupt", e);
       }
       int[] hidden = r.<Integer>getList(2).stream().mapToInt(Integer::intValue).toArray();
