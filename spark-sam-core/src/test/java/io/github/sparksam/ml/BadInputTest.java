@@ -312,6 +312,19 @@ class BadInputTest extends SparkTestBase {
   }
 
   @Test
+  void estimatorLoadFromAMissingOrForeignPath() throws IOException {
+    String missing = tmp.resolve("no-estimator").toString();
+    assertClearLoadError(() -> SharpnessAwareClassifier.load(missing), missing, "does not exist");
+    String lrPath = tmp.resolve("lr-est").toString();
+    new LogisticRegression().save(lrPath);
+    assertClearLoadError(() -> SharpnessAwareClassifier.load(lrPath), lrPath, "LogisticRegression");
+    // a saved model is not an estimator either
+    String modelPath = tmp.resolve("model-not-est").toString();
+    savedModel(modelPath);
+    assertClearLoadError(() -> SharpnessAwareClassifier.load(modelPath), modelPath, "SharpnessAwareClassificationModel");
+  }
+
+  @Test
   void loadWithDeletedData() throws IOException {
     Path dir = tmp.resolve("deleted");
     savedModel(dir.toString());
