@@ -255,6 +255,18 @@ class BadInputTest extends SparkTestBase {
   }
 
   @Test
+  void transformWithMissingOrMistypedFeaturesOrBadThresholds() {
+    Dataset<Row> df = blobs(40, 3, 3, 5, false);
+    SharpnessAwareClassificationModel m = est().fit(df);
+    assertIae(() -> m.transform(df.drop("features")), "features", "does not exist");
+    assertIae(() -> m.copy(new org.apache.spark.ml.param.ParamMap()).setFeaturesCol("pixels").transform(df), "pixels");
+    assertIae(() -> m.transform(df.withColumn("features", lit(1.0))), "features", "double");
+    // thresholds must have one entry per class (Spark's own check, at transform time)
+    assertIae(() -> m.copy(new org.apache.spark.ml.param.ParamMap()).setThresholds(new double[] {0.5, 0.5}).transform(df),
+        "thresholds");
+  }
+
+  @Test
   void transformWithWrongFeatureSizeWithoutMetadataFailsInTheTask() {
     SharpnessAwareClassificationModel m = est().fit(blobs(40, 5, 3, 5, false));
     Dataset<Row> four = blobs(10, 4, 2, 6, false);
