@@ -10,13 +10,32 @@ public final class LossStats implements Serializable {
   public double weightSum;
   public double correctWeight;
   public long count;
+  /** Named sums a rule adds (e.g. its extra loss term, records found/missing); merged by addition. */
+  private java.util.TreeMap<String, Double> metrics;
 
   public LossStats merge(LossStats o) {
     lossSum += o.lossSum;
     weightSum += o.weightSum;
     correctWeight += o.correctWeight;
     count += o.count;
+    if (o.metrics != null) o.metrics.forEach(this::add);
     return this;
+  }
+
+  /** Adds {@code v} to the named sum. */
+  public void add(String name, double v) {
+    if (metrics == null) metrics = new java.util.TreeMap<>();
+    metrics.merge(name, v, Double::sum);
+  }
+
+  /** The named sum, 0 if never added. */
+  public double metric(String name) {
+    return metrics == null ? 0.0 : metrics.getOrDefault(name, 0.0);
+  }
+
+  /** All named sums (read-only view). */
+  public java.util.Map<String, Double> metrics() {
+    return metrics == null ? java.util.Map.of() : java.util.Collections.unmodifiableMap(metrics);
   }
 
   public void reset() {
@@ -24,6 +43,7 @@ public final class LossStats implements Serializable {
     weightSum = 0;
     correctWeight = 0;
     count = 0;
+    metrics = null;
   }
 
   /** Weighted mean loss, NaN when no weight was seen. */

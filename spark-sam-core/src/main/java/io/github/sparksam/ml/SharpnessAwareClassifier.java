@@ -11,7 +11,8 @@ import io.github.sparksam.optim.LearningRateSchedule;
 import io.github.sparksam.optim.Optimizer;
 import io.github.sparksam.optim.Optimizers;
 import io.github.sparksam.train.DistributedTrainer;
-import io.github.sparksam.train.StandardTraining;
+import io.github.sparksam.sam.RuleSettings;
+import io.github.sparksam.sam.Rules;
 import io.github.sparksam.train.TrainingConfig;
 import io.github.sparksam.train.TrainingResult;
 import io.github.sparksam.train.UpdateRule;
@@ -94,6 +95,21 @@ public class SharpnessAwareClassifier
   private DoubleParam labelSmoothing;
   private DoubleParam maxGradNorm;
   private Param<String> weightCol;
+  // sharpness-aware rules
+  private Param<String> rule;
+  private DoubleParam rho;
+  private Param<String> perturbation;
+  private IntParam microBatchSize;
+  private DoubleParam adaptiveEta;
+  private Param<String> adaptiveScope;
+  private Param<String> weightDecayMode;
+  private DoubleParam safLambda;
+  private DoubleParam mesaLambda;
+  private DoubleParam temperature;
+  private IntParam safLag;
+  private IntParam klStartEpoch;
+  private IntParam klEndEpoch;
+  private DoubleParam emaDecay;
 
   public SharpnessAwareClassifier() {
     this(Identifiable.randomUID("samClf"));
@@ -162,6 +178,52 @@ public class SharpnessAwareClassifier
         ParamValidators.gtEq(0));
     weightCol = new Param<>(this, "weightCol", "example weight column name (empty: all weights 1)");
 
+    rule = new Param<>(this, "rule", "sharpness-aware rule wrapped around the optimizer: none, sam, asam, saf, mesa",
+        oneOf(RuleSettings.RULES));
+    rho = new DoubleParam(this, "rho", "SAM/ASAM perturbation radius (>= 0; 0 = the base optimizer; ASAM needs "
+        + "~10x SAM's)", ParamValidators.gtEq(0));
+    perturbation = new Param<>(this, "perturbation", "SAM/ASAM scope: partition (m-SAM: each task perturbs on its "
+        + "own micro-batches of microBatchSize; one Spark job per step) or global (exact large-batch SAM; two jobs "
+        + "per step)", oneOf(new String[] {"partition", "global"}));
+    microBatchSize = new IntParam(this, "microBatchSize", "m of m-SAM: examples per perturbation inside a task's "
+        + "slice (>= 0; 0 = the whole slice, which then depends on the partition count)", ParamValidators.gtEq(0));
+    adaptiveEta = new DoubleParam(this, "adaptiveEta", "ASAM's eta in T_w = |w| + eta (>= 0)", ParamValidators.gtEq(0));
+    adaptiveScope = new Param<>(this, "adaptiveScope", "ASAM's scope: weights (biases not rescaled, as the "
+        + "official code) or all parameters", oneOf(new String[] {"weights", "all"}));
+    weightDecayMode = new Param<>(this, "weightDecayMode", "how SAM/ASAM treat weight decay: decoupled (ascent "
+        + "from the loss gradient, decay at w) or loss (L2 in the loss: in the ascent, evaluated at w + eps)",
+        oneOf(new String[] {"decoupled", "loss"}));
+    safLambda = new DoubleParam(this, "safLambda", "SAF's trajectory-loss coefficient lambda (>= 0)",
+        ParamValidators.gtEq(0));
+    mesaLambda = new DoubleParam(this, "mesaLambda", "MESA's trajectory-loss coefficient lambda (>= 0)",
+        ParamValidators.gtEq(0));
+    temperature = new DoubleParam(this, "temperature", "SAF/MESA softmax temperature tau (> 0); the KL term is "
+        + "scaled by tau^2 as in the reference code", ParamValidators.gt(0));
+    safLag = new IntParam(this, "safLag", "SAF: compare with outputs recorded this many epochs earlier (>= 0; 0 "
+        + "makes the term vanish)", ParamValidators.gtEq(0));
+    klStartEpoch = new IntParam(this, "klStartEpoch", "SAF/MESA: the trajectory term is on for 0-based epochs "
+        + "e > klStartEpoch (-1: 30% of the epochs, at least safLag - 1)", ParamValidators.gtEq(-1));
+    klEndEpoch = new IntParam(this, "klEndEpoch", "SAF/MESA: ... and e < klEndEpoch (-1: never off)",
+        ParamValidators.gtEq(-1));
+    emaDecay = new DoubleParam(this, "emaDecay", "MESA: teacher EMA decay per optimizer step, in [0, 1]",
+        ParamValidators.inRange(0, 1, true, true));
+
+    RuleSettings d = RuleSettings.none();
+    setDefault(rule, d.rule());
+    setDefault(rho, d.rho());
+    setDefault(perturbation, d.perturbation());
+    setDefault(microBatchSize, d.microBatchSize());
+    setDefault(adaptiveEta, d.adaptiveEta());
+    setDefault(adaptiveScope, d.adaptiveScope());
+    setDefault(weightDecayMode, d.weightDecayMode());
+    setDefault(safLambda, d.safLambda());
+    setDefault(mesaLambda, d.mesaLambda());
+    setDefault(temperature, d.temperature());
+    setDefault(safLag, d.safLag());
+    setDefault(klStartEpoch, d.klStartEpoch());
+    setDefault(klEndEpoch, d.klEndEpoch());
+    setDefault(emaDecay, d.emaDecay());
+
     setDefault(modelType, "mlp");
     setDefault(hiddenLayers, new int[] {128});
     setDefault(activation, "relu");
@@ -219,6 +281,20 @@ public class SharpnessAwareClassifier
   public DoubleParam labelSmoothing() { return labelSmoothing; }
   public DoubleParam maxGradNorm() { return maxGradNorm; }
   public Param<String> weightCol() { return weightCol; }
+  public Param<String> rule() { return rule; }
+  public DoubleParam rho() { return rho; }
+  public Param<String> perturbation() { return perturbation; }
+  public IntParam microBatchSize() { return microBatchSize; }
+  public DoubleParam adaptiveEta() { return adaptiveEta; }
+  public Param<String> adaptiveScope() { return adaptiveScope; }
+  public Param<String> weightDecayMode() { return weightDecayMode; }
+  public DoubleParam safLambda() { return safLambda; }
+  public DoubleParam mesaLambda() { return mesaLambda; }
+  public DoubleParam temperature() { return temperature; }
+  public IntParam safLag() { return safLag; }
+  public IntParam klStartEpoch() { return klStartEpoch; }
+  public IntParam klEndEpoch() { return klEndEpoch; }
+  public DoubleParam emaDecay() { return emaDecay; }
 
   public String getModelType() { return $(modelType); }
   public int[] getHiddenLayers() { return $(hiddenLayers); }
@@ -245,6 +321,20 @@ public class SharpnessAwareClassifier
   public double getLabelSmoothing() { return (Double) $(labelSmoothing); }
   public double getMaxGradNorm() { return (Double) $(maxGradNorm); }
   public String getWeightCol() { return $(weightCol); }
+  public String getRule() { return $(rule); }
+  public double getRho() { return (Double) $(rho); }
+  public String getPerturbation() { return $(perturbation); }
+  public int getMicroBatchSize() { return (Integer) $(microBatchSize); }
+  public double getAdaptiveEta() { return (Double) $(adaptiveEta); }
+  public String getAdaptiveScope() { return $(adaptiveScope); }
+  public String getWeightDecayMode() { return $(weightDecayMode); }
+  public double getSafLambda() { return (Double) $(safLambda); }
+  public double getMesaLambda() { return (Double) $(mesaLambda); }
+  public double getTemperature() { return (Double) $(temperature); }
+  public int getSafLag() { return (Integer) $(safLag); }
+  public int getKlStartEpoch() { return (Integer) $(klStartEpoch); }
+  public int getKlEndEpoch() { return (Integer) $(klEndEpoch); }
+  public double getEmaDecay() { return (Double) $(emaDecay); }
 
   public SharpnessAwareClassifier setModelType(String v) { return (SharpnessAwareClassifier) set(modelType, lower(v)); }
   public SharpnessAwareClassifier setHiddenLayers(int[] v) { return (SharpnessAwareClassifier) set(hiddenLayers, v); }
@@ -271,6 +361,27 @@ public class SharpnessAwareClassifier
   public SharpnessAwareClassifier setLabelSmoothing(double v) { return (SharpnessAwareClassifier) set(labelSmoothing, v); }
   public SharpnessAwareClassifier setMaxGradNorm(double v) { return (SharpnessAwareClassifier) set(maxGradNorm, v); }
   public SharpnessAwareClassifier setWeightCol(String v) { return (SharpnessAwareClassifier) set(weightCol, v); }
+  public SharpnessAwareClassifier setRule(String v) { return (SharpnessAwareClassifier) set(rule, lower(v)); }
+  public SharpnessAwareClassifier setRho(double v) { return (SharpnessAwareClassifier) set(rho, v); }
+  public SharpnessAwareClassifier setPerturbation(String v) { return (SharpnessAwareClassifier) set(perturbation, lower(v)); }
+  public SharpnessAwareClassifier setMicroBatchSize(int v) { return (SharpnessAwareClassifier) set(microBatchSize, v); }
+  public SharpnessAwareClassifier setAdaptiveEta(double v) { return (SharpnessAwareClassifier) set(adaptiveEta, v); }
+  public SharpnessAwareClassifier setAdaptiveScope(String v) { return (SharpnessAwareClassifier) set(adaptiveScope, lower(v)); }
+  public SharpnessAwareClassifier setWeightDecayMode(String v) { return (SharpnessAwareClassifier) set(weightDecayMode, lower(v)); }
+  public SharpnessAwareClassifier setSafLambda(double v) { return (SharpnessAwareClassifier) set(safLambda, v); }
+  public SharpnessAwareClassifier setMesaLambda(double v) { return (SharpnessAwareClassifier) set(mesaLambda, v); }
+  public SharpnessAwareClassifier setTemperature(double v) { return (SharpnessAwareClassifier) set(temperature, v); }
+  public SharpnessAwareClassifier setSafLag(int v) { return (SharpnessAwareClassifier) set(safLag, v); }
+  public SharpnessAwareClassifier setKlStartEpoch(int v) { return (SharpnessAwareClassifier) set(klStartEpoch, v); }
+  public SharpnessAwareClassifier setKlEndEpoch(int v) { return (SharpnessAwareClassifier) set(klEndEpoch, v); }
+  public SharpnessAwareClassifier setEmaDecay(double v) { return (SharpnessAwareClassifier) set(emaDecay, v); }
+
+  /** The rule params as one value. */
+  public RuleSettings ruleSettings() {
+    return new RuleSettings(getRule(), getRho(), getPerturbation(), getMicroBatchSize(), getAdaptiveEta(),
+        getAdaptiveScope(), getWeightDecayMode(), getSafLambda(), getMesaLambda(), getTemperature(), getSafLag(),
+        getKlStartEpoch(), getKlEndEpoch(), getEmaDecay());
+  }
 
   private static String lower(String v) { return v == null ? null : v.toLowerCase(Locale.ROOT); }
 
@@ -281,8 +392,10 @@ public class SharpnessAwareClassifier
         getFeaturesCol());
   }
 
-  /** The update rule this estimator trains with; sharpness-aware subclasses or params plug in here. */
-  protected UpdateRule updateRule() { return new StandardTraining(); }
+  /** The update rule selected by the rule params (see {@link Rules}). */
+  protected UpdateRule updateRule(Network net, double coupledL2) {
+    return Rules.create(ruleSettings(), net, getEpochs(), coupledL2);
+  }
 
   @Override public SharpnessAwareClassificationModel train(Dataset<?> dataset) {
     @SuppressWarnings("unchecked")
@@ -315,7 +428,7 @@ public class SharpnessAwareClassifier
       long stepsPerEpoch = (ds.numRows() + getBatchSize() - 1) / getBatchSize();
       LearningRateSchedule schedule = Optimizers.schedule(getLrSchedule(), getLearningRate(),
           stepsPerEpoch * getLrStepEpochs(), getLrGamma(), getMinLearningRate(), stepsPerEpoch * getWarmupEpochs());
-      DistributedTrainer trainer = new DistributedTrainer(blocked, ds, net, cfg, updateRule(), opt, schedule);
+      DistributedTrainer trainer = new DistributedTrainer(blocked, ds, net, cfg, updateRule(net, cfg.l2()), opt, schedule);
       TrainingResult result;
       try {
         result = trainer.train(net.initialParams(getSeed()));

@@ -142,11 +142,27 @@ public final class Network implements Serializable {
    */
   public void lossAndGradient(Buf params, Buf x, int n, double[] labels, double[] weights, int rowOff,
                               double smoothing, Buf grad, Workspace ws, LossStats stats) {
+    lossAndGradient(params, x, n, labels, weights, rowOff, smoothing, grad, ws, stats, null);
+  }
+
+  /**
+   * Adds an extra term to the gradient with respect to the logits before backpropagation: called
+   * with the logits (numOutputs x n) and the head's {@code delta} (same shape), which it may add to.
+   * How regularisers on the outputs (SAF's and MESA's trajectory terms) join the backward pass.
+   */
+  public interface DeltaHook {
+    void adjust(Buf logits, Buf delta, int n, LossStats stats);
+  }
+
+  /** {@link #lossAndGradient} with an optional {@link DeltaHook} (null: none). */
+  public void lossAndGradient(Buf params, Buf x, int n, double[] labels, double[] weights, int rowOff,
+                              double smoothing, Buf grad, Workspace ws, LossStats stats, DeltaHook hook) {
     ComputeBackend be = ws.backend;
     int last = sizes.length - 1;
     Buf logits = forward(params, x, n, ws);
     Buf delta = ws.delta[last % 2];
     applyHead(be, logits, n, labels, weights, rowOff, smoothing, delta, stats);
+    if (hook != null) hook.adjust(logits, delta, n, stats);
     for (int l = last; l >= 1; l--) {
       ParamLayout.Tensor w = layout.tensors().get(2 * (l - 1));
       ParamLayout.Tensor b = layout.tensors().get(2 * (l - 1) + 1);

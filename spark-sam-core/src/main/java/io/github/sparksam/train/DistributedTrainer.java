@@ -109,10 +109,11 @@ public final class DistributedTrainer {
         }
         double secs = (System.nanoTime() - e0) / 1e9;
         EpochMetrics m = new EpochMetrics(epoch + 1, stepsPerEpoch, epochStats.meanLoss() + optimizerStep.penalty(params),
-            epochStats.accuracy(), secs, stepsPerEpoch / secs);
+            epochStats.accuracy(), secs, stepsPerEpoch / secs, rule.epochMetrics(epochStats));
         epochs.add(m);
-        LOG.info(String.format(Locale.ROOT, "spark-sam: epoch %d/%d loss %.4f accuracy %.4f time %.2f s (%.1f steps/s)",
-            m.epoch(), cfg.epochs(), m.loss(), m.accuracy(), m.seconds(), m.stepsPerSecond()));
+        LOG.info(String.format(Locale.ROOT, "spark-sam: epoch %d/%d loss %.4f accuracy %.4f time %.2f s (%.1f steps/s)%s",
+            m.epoch(), cfg.epochs(), m.loss(), m.accuracy(), m.seconds(), m.stepsPerSecond(),
+            m.ruleMetrics().isEmpty() ? "" : " " + m.ruleMetrics()));
       }
     } finally {
       sc.setJobDescription(oldDescription);

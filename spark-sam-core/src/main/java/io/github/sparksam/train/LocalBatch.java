@@ -19,6 +19,17 @@ public final class LocalBatch {
 
   public boolean isEmpty() { return end == start; }
 
+  /** The epoch (0-based) this batch belongs to. */
+  public int epoch() { return plan.epoch; }
+
+  /** Examples {@code [from, to)} of this batch (a micro-batch). */
+  public LocalBatch slice(int from, int to) {
+    if (from < 0 || to > size() || from > to) {
+      throw new IndexOutOfBoundsException("slice [" + from + ", " + to + ") of a batch of " + size());
+    }
+    return new LocalBatch(plan, start + from, start + to);
+  }
+
   /** Partition-local row index of the batch's {@code i}-th example. */
   public int row(int i) { return plan.order[start + i]; }
 }

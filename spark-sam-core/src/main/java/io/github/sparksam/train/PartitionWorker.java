@@ -25,12 +25,16 @@ public final class PartitionWorker {
   private final Buf chunkX;
   private final double[] chunkLabels;
   private final double[] chunkWeights;
+  private final String runId;
   private final Buf[] scratch = new Buf[4];
+  private final double[][] doubleScratch = new double[2][];
+  private final Buf logitsCopy;
   private EpochPlan plan;
 
-  PartitionWorker(BlockedPartition part, Network net, ComputeBackend backend, TrainingConfig cfg, long numExamples,
-                  int stepsPerEpoch) {
+  PartitionWorker(BlockedPartition part, String runId, Network net, ComputeBackend backend, TrainingConfig cfg,
+                  long numExamples, int stepsPerEpoch) {
     this.part = part;
+    this.runId = runId;
     this.net = net;
     this.backend = backend;
     this.cfg = cfg;
@@ -41,6 +45,7 @@ public final class PartitionWorker {
     this.chunkX = backend.allocate(chunk * net.numFeatures());
     this.chunkLabels = new double[chunk];
     this.chunkWeights = new double[chunk];
+    this.logitsCopy = backend.allocate(chunk * net.numOutputs());
   }
 
   /** The worker of {@code runId} for this partition, created on first use (and after a recompute). */
@@ -50,7 +55,7 @@ public final class PartitionWorker {
       String key = "worker:" + runId;
       PartitionWorker w = (PartitionWorker) part.local().get(key);
       if (w == null) {
-        w = new PartitionWorker(part, net, backend, cfg, numExamples, stepsPerEpoch);
+        w = new PartitionWorker(part, runId, net, backend, cfg, numExamples, stepsPerEpoch);
         part.local().put(key, w);
       }
       return w;
@@ -64,6 +69,15 @@ public final class PartitionWorker {
   public TrainingConfig config() { return cfg; }
 
   public BlockedPartition partition() { return part; }
+
+  /** Identifies this fit; rules key their partition-local state ({@code partition().local()}) with it. */
+  public String runId() { return runId; }
+
+  /** A double[] of numParams entries reused across steps (slots 0 and 1), for rules' vector math. */
+  public double[] doubleScratch(int slot) {
+    if (doubleScratch[slot] == null) doubleScratch[slot] = new double[net.numParams()];
+    return doubleScratch[slot];
+  }
 
   /** This partition's rows of step {@code step} of {@code epoch}. */
   public LocalBatch batch(int epoch, int step) {
@@ -85,10 +99,50 @@ public final class PartitionWorker {
 
   /** Adds the gradient of the weighted loss sum of {@code batch} at {@code params} to {@code grad}. */
   public void gradient(Buf params, LocalBatch batch, Buf grad, LossStats stats) {
+    gradient(params, batch, grad, stats, null);
+  }
+
+  /**
+   * Per-chunk hooks for rules that add a term on the outputs: {@link #beforeChunk} runs after the
+   * chunk's rows are gathered (it may call {@link #forwardChunk} with other weights, e.g. a
+   * teacher's), {@link #adjust} adds to the gradient with respect to the logits.
+   */
+  public interface ChunkHook {
+    default void beforeChunk(LocalBatch chunk) {}
+
+    /** {@code logits} and {@code delta} are numOutputs x chunk.size(); {@code delta} may be added to. */
+    void adjust(LocalBatch chunk, Buf logits, Buf delta, LossStats stats);
+  }
+
+  /** {@link #gradient} with a {@link ChunkHook} (null: none). */
+  public void gradient(Buf params, LocalBatch batch, Buf grad, LossStats stats, ChunkHook hook) {
     for (int from = 0; from < batch.size(); from += chunkLabels.length) {
       int n = gather(batch, from);
-      net.lossAndGradient(params, chunkX, n, chunkLabels, chunkWeights, 0, cfg.labelSmoothing(), grad, ws, stats);
+      LocalBatch chunk = batch.slice(from, from + n);
+      Network.DeltaHook dh = null;
+      if (hook != null) {
+        hook.beforeChunk(chunk);
+        dh = (logits, delta, rows, st) -> hook.adjust(chunk, logits, delta, st);
+      }
+      net.lossAndGradient(params, chunkX, n, chunkLabels, chunkWeights, 0, cfg.labelSmoothing(), grad, ws, stats, dh);
     }
+  }
+
+  /**
+   * The logits (numOutputs x n) at {@code params} of the chunk currently gathered, copied out of
+   * the workspace (valid until the next call). For use inside {@link ChunkHook#beforeChunk}.
+   */
+  public Buf forwardChunk(Buf params, LocalBatch chunk) {
+    int n = chunk.size();
+    Buf logits = net.forward(params, chunkX, n, ws);
+    backend.copy(logits, 0, logitsCopy, 0, n * net.numOutputs());
+    return logitsCopy;
+  }
+
+  /** Example weight of the batch's {@code i}-th example. */
+  public double weight(LocalBatch batch, int i) {
+    int r = batch.row(i);
+    return part.block(r).weight(BlockedPartition.rowInBlock(r));
   }
 
   /** Loss statistics of {@code batch} at {@code params}, no gradient. */

@@ -23,6 +23,14 @@ public interface UpdateRule extends Serializable {
   /** Whether the rule can run inside tasks between synchronizations (local steps). */
   default boolean supportsLocalSteps() { return true; }
 
+  /**
+   * The rule's own metrics for one epoch (e.g. mean perturbation norm, trajectory-loss value, SAF
+   * record coverage), from the named sums its tasks added to the epoch's {@code LossStats}.
+   */
+  default java.util.Map<String, Double> epochMetrics(io.github.sparksam.backend.LossStats epochStats) {
+    return java.util.Map.of();
+  }
+
   /** Short name for logs and job descriptions. */
   String name();
 }

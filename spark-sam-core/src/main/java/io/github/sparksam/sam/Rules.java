@@ -1,0 +1,24 @@
+package io.github.sparksam.sam;
+
+import io.github.sparksam.nn.Network;
+import io.github.sparksam.train.StandardTraining;
+import io.github.sparksam.train.UpdateRule;
+
+/** Builds the {@link UpdateRule} that {@link RuleSettings} select. */
+public final class Rules {
+  private Rules() {}
+
+  /**
+   * @param epochs    the run's epochs (SAF/MESA's trajectory-term window)
+   * @param coupledL2 the coupled L2 coefficient the trainer applies at w (0 for AdamW); SAM's
+   *                  {@code weightDecayMode=loss} also puts it into the ascent
+   */
+  public static UpdateRule create(RuleSettings s, Network net, int epochs, double coupledL2) {
+    switch (s.rule()) {
+      case "none":
+        return new StandardTraining();
+      default:
+        throw new IllegalArgumentException("rule '" + s.rule() + "' is not available yet; valid rules: none");
+    }
+  }
+}
