@@ -199,7 +199,11 @@ class BadInputTest extends SparkTestBase {
         new Object[] {"precision", (Consumer<SharpnessAwareClassifier>) e -> e.setPrecision("float16")},
         new Object[] {"lrSchedule", (Consumer<SharpnessAwareClassifier>) e -> e.setLrSchedule("exp")},
         new Object[] {"weightDecay", (Consumer<SharpnessAwareClassifier>) e -> e.setWeightDecay(-1)},
-        new Object[] {"localSteps", (Consumer<SharpnessAwareClassifier>) e -> e.setLocalSteps(0)});
+        new Object[] {"localSteps", (Consumer<SharpnessAwareClassifier>) e -> e.setLocalSteps(0)},
+        new Object[] {"rule", (Consumer<SharpnessAwareClassifier>) e -> e.setRule("gsam")},
+        new Object[] {"rho", (Consumer<SharpnessAwareClassifier>) e -> e.setRho(-0.05)},
+        new Object[] {"temperature", (Consumer<SharpnessAwareClassifier>) e -> e.setTemperature(0.0)},
+        new Object[] {"emaDecay", (Consumer<SharpnessAwareClassifier>) e -> e.setEmaDecay(1.5)});
     for (Object[] c : cases) {
       String name = (String) c[0];
       @SuppressWarnings("unchecked")

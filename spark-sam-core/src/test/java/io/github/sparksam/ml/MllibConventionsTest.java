@@ -158,7 +158,7 @@ class MllibConventionsTest extends SparkTestBase {
   @Test
   void estimatorDefaultReadWrite() throws Exception {
     SharpnessAwareClassifier est = small().setHiddenLayers(new int[] {5, 3}).setWeightCol("weight")
-        .setLabelSmoothing(0.1).setNumPartitions(2);
+        .setLabelSmoothing(0.1).setNumPartitions(2).setRule("sam").setRho(0.1);
     assertFalse(est.isDefined(est.thresholds()), "thresholds should have no default");
     String path = tmp.resolve("est").toString();
     est.save(path);
