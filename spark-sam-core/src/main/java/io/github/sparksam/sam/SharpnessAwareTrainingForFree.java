@@ -124,13 +124,6 @@ public final class SharpnessAwareTrainingForFree implements UpdateRule {
   /** The storage key of a run's records in {@link BlockedPartition#local()}. */
   static String key(String runId) { return "saf:" + runId; }
 
-  /** Drops the records of {@code runId} from a partition (what a recompute does); for tests. */
-  static void dropRecords(BlockedPartition p, String runId) {
-    synchronized (p) {
-      p.local().remove(key(runId));
-    }
-  }
-
   /** One partition's ring of past logits. */
   static final class Records {
     final int outputs;
