@@ -23,7 +23,8 @@ import io.github.sparksam.train.EpochMetrics;
  *               "epochs": ..., "batchSize": ..., "lr": ..., "momentum": ..., "weightDecay": ..., "schedule": ...,
  *               "localSteps": ..., "partitions": ..., "precision": ..., "labelSmoothing": ..., "seed": ...,
  *               "out": ..., "master": ..., "trainRows": ..., "testRows": ... },
- *   "epochs": [ {"epoch": 1, "steps": .., "trainLoss": .., "trainAccuracy": .., "seconds": .., "stepsPerSecond": ..}, ... ],
+ *   "epochs": [ {"epoch": 1, "steps": .., "trainLoss": .., "trainAccuracy": .., "seconds": .., "stepsPerSecond": ..,
+ *                "rule": { ...the rule's metrics, e.g. perturbationNorm, trajectoryLoss, safCoverage... } }, ... ],
  *   "final":  { "trainAccuracy": .., "testAccuracy": .., "trainLoss": .., "testLoss": .. },
  *   "wallTimeSeconds": ..,
  *   "blas": "..."
@@ -35,7 +36,8 @@ import io.github.sparksam.train.EpochMetrics;
  * each step), not a separate pass. {@code final} is measured after training with the model's {@code transform}: accuracy
  * = fraction of rows with prediction == label, loss = mean of {@code -ln max(p(label), 1e-15)}. {@code wallTimeSeconds}
  * runs from the start of the command (after the SparkSession exists) to the end of evaluation. {@code blas} names the
- * BLAS implementation that ran. New fields may be added at the end of an object; existing ones keep their name,
+ * BLAS implementation that ran. {@code epochs[*].rule} is present only when a sharpness-aware rule reported
+ * metrics for that epoch; the rule options appear in {@code config} only when {@code rule} is not none. New fields may be added at the end of an object; existing ones keep their name,
  * meaning and order.
  */
 public final class SummaryWriter {
@@ -61,13 +63,16 @@ public final class SummaryWriter {
     public static ArrayNode epochs(List<EpochMetrics> epochs) {
         ArrayNode a = MAPPER.createArrayNode();
         for (EpochMetrics e : epochs) {
-            a.addObject()
+            ObjectNode o = a.addObject()
                     .put("epoch", e.epoch())
                     .put("steps", e.steps())
                     .put("trainLoss", e.loss())
                     .put("trainAccuracy", e.accuracy())
                     .put("seconds", e.seconds())
                     .put("stepsPerSecond", e.stepsPerSecond());
+            if (!e.ruleMetrics().isEmpty()) {
+                o.set("rule", object(e.ruleMetrics()));
+            }
         }
         return a;
     }

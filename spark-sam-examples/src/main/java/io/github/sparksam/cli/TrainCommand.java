@@ -38,6 +38,7 @@ public class TrainCommand implements Callable<Integer> {
     static final List<String> OPTIMIZERS = List.of("sgd", "momentum", "nesterov", "adam", "adamw");
     static final List<String> SCHEDULES = List.of("constant", "step", "cosine");
     static final List<String> PRECISIONS = List.of("float32", "float64");
+    static final List<String> RULES = List.of("none", "sam", "asam", "saf", "mesa");
 
     @Spec
     CommandSpec spec;
@@ -96,11 +97,45 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Default: ${DEFAULT-VALUE}")
     long seed = 42;
 
+    @Option(names = "--max-grad-norm", description = "Clip the gradient's global L2 norm; 0 = off. Default: ${DEFAULT-VALUE}")
+    double maxGradNorm = 0.0;
+
+    @Option(names = "--rule", description = "Sharpness-aware rule around the optimizer: none | sam | asam | saf | mesa. Default: ${DEFAULT-VALUE}")
+    String rule = "none";
+
+    @Option(names = "--rho", description = "SAM/ASAM radius (ASAM needs ~10x SAM's). Default: ${DEFAULT-VALUE}")
+    double rho = 0.05;
+
+    @Option(names = "--perturbation", description = "SAM/ASAM scope: partition (m-SAM, one Spark job per step) | global (exact, two jobs). Default: ${DEFAULT-VALUE}")
+    String perturbation = "partition";
+
+    @Option(names = "--micro-batch", paramLabel = "M", description = "m-SAM: examples per perturbation inside a task; 0 = the task's slice. Default: ${DEFAULT-VALUE}")
+    int microBatch = 0;
+
+    @Option(names = "--adaptive-eta", description = "ASAM's eta. Default: ${DEFAULT-VALUE}")
+    double adaptiveEta = 0.01;
+
+    @Option(names = "--lambda", description = "SAF/MESA trajectory-loss coefficient; default 0.3 for saf, 0.8 for mesa")
+    Double lambda;
+
+    @Option(names = "--temperature", description = "SAF/MESA temperature tau. Default: ${DEFAULT-VALUE}")
+    double temperature = 5.0;
+
+    @Option(names = "--saf-lag", description = "SAF: compare with outputs from this many epochs earlier. Default: ${DEFAULT-VALUE}")
+    int safLag = 2;
+
+    @Option(names = "--kl-start", description = "SAF/MESA: term on for 0-based epochs > this; -1 = 30%% of the epochs. Default: ${DEFAULT-VALUE}")
+    int klStart = -1;
+
+    @Option(names = "--ema-decay", description = "MESA: teacher EMA decay per step. Default: ${DEFAULT-VALUE}")
+    double emaDecay = 0.999;
+
     @Option(names = "--out", paramLabel = "DIR", required = true, description = "Output folder (any Hadoop path).")
     String out;
 
     /** What a run produced (also used by the demo and by tests). */
-    record Result(String outDir, Evaluation.Metrics train, Evaluation.Metrics test, double wallTimeSeconds, String blas) {
+    record Result(String outDir, Evaluation.Metrics train, Evaluation.Metrics test, double wallTimeSeconds, String blas,
+                  List<EpochMetrics> epochs) {
     }
 
     @Override
@@ -116,6 +151,17 @@ public class TrainCommand implements Callable<Integer> {
         oneOf("--optimizer", optimizer, OPTIMIZERS);
         oneOf("--schedule", schedule, SCHEDULES);
         oneOf("--precision", precision, PRECISIONS);
+        oneOf("--rule", rule, RULES);
+        oneOf("--perturbation", perturbation, List.of("partition", "global"));
+        if (!(rho >= 0) || !Double.isFinite(rho)) {
+            throw new IllegalArgumentException("--rho must be >= 0, got " + rho);
+        }
+        if (lambda != null && !(lambda >= 0)) {
+            throw new IllegalArgumentException("--lambda must be >= 0, got " + lambda);
+        }
+        if (!(maxGradNorm >= 0)) {
+            throw new IllegalArgumentException("--max-grad-norm must be >= 0, got " + maxGradNorm);
+        }
         positive("--epochs", epochs);
         positive("--batch-size", batchSize);
         positive("--local-steps", localSteps);
@@ -144,6 +190,8 @@ public class TrainCommand implements Callable<Integer> {
         optimizer = optimizer.toLowerCase(Locale.ROOT);
         schedule = schedule.toLowerCase(Locale.ROOT);
         precision = precision.toLowerCase(Locale.ROOT);
+        rule = rule.toLowerCase(Locale.ROOT);
+        perturbation = perturbation.toLowerCase(Locale.ROOT);
         validate();
         common.confMap();  // a malformed --conf fails before anything starts
         DataChecks.requireFashionMnistBeforeSpark(data);
@@ -156,20 +204,43 @@ public class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private Result train(SparkSession spark, PrintWriter console) throws Exception {
-        long t0 = System.nanoTime();
+    /** The loaded train and test sets of a run (loaded once, shared by the runs of {@code compare}). */
+    record Inputs(Dataset<Row> train, Dataset<Row> test, long trainRows, long testRows, int partitions) {
+    }
+
+    Inputs load(SparkSession spark, PrintWriter console) {
         Configuration hconf = spark.sparkContext().hadoopConfiguration();
         FashionMnist.requireAvailable(hconf, data);
-        OutputDir dir = new OutputDir(out, hconf);
         int parts = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
-
         Dataset<Row> train = FashionMnist.loadTrain(spark, data, parts, limit);
         Dataset<Row> test = FashionMnist.loadTest(spark, data, parts, 0).cache();  // counted, then evaluated
         long trainRows = train.count();
         long testRows = test.count();
-        console.printf("spark-sam train: %d training rows, %d test rows, %d partitions, master %s%n",
+        console.printf("spark-sam: %d training rows, %d test rows, %d partitions, master %s%n",
                 trainRows, testRows, parts, spark.sparkContext().master());
         console.flush();
+        return new Inputs(train, test, trainRows, testRows, parts);
+    }
+
+    private Result train(SparkSession spark, PrintWriter console) throws Exception {
+        Inputs in = load(spark, console);
+        try {
+            return fitAndReport(spark, in, console);
+        } finally {
+            in.test().unpersist();
+        }
+    }
+
+    /** Fits with this command's options on {@code in}, evaluates, writes summary, curves and model to --out. */
+    Result fitAndReport(SparkSession spark, Inputs in, PrintWriter console) throws Exception {
+        long t0 = System.nanoTime();
+        Configuration hconf = spark.sparkContext().hadoopConfiguration();
+        OutputDir dir = new OutputDir(out, hconf);
+        Dataset<Row> train = in.train();
+        Dataset<Row> test = in.test();
+        int parts = in.partitions();
+        long trainRows = in.trainRows();
+        long testRows = in.testRows();
 
         SharpnessAwareClassifier clf = new SharpnessAwareClassifier()
                 .setModelType(model)
@@ -186,7 +257,20 @@ public class TrainCommand implements Callable<Integer> {
                 .setLocalSteps(localSteps)
                 .setNumPartitions(parts)
                 .setPrecision(precision)
-                .setLabelSmoothing(labelSmoothing);
+                .setLabelSmoothing(labelSmoothing)
+                .setMaxGradNorm(maxGradNorm)
+                .setRule(rule)
+                .setRho(rho)
+                .setPerturbation(perturbation)
+                .setMicroBatchSize(microBatch)
+                .setAdaptiveEta(adaptiveEta)
+                .setTemperature(temperature)
+                .setSafLag(safLag)
+                .setKlStartEpoch(klStart)
+                .setEmaDecay(emaDecay);
+        if (lambda != null) {
+            clf.setSafLambda(lambda).setMesaLambda(lambda);
+        }
         SharpnessAwareClassificationModel fitted = clf.fit(train);
 
         Evaluation.Metrics trainMetrics = Evaluation.evaluate(fitted, train);
@@ -198,19 +282,19 @@ public class TrainCommand implements Callable<Integer> {
         Map<String, Object> config = config(spark, parts, trainRows, testRows);
         ObjectNode summary = SummaryWriter.trainingSummary(config, epochMetrics, trainMetrics, testMetrics, wall, blas);
         SummaryWriter.write(dir, "summary.json", summary);
-        String title = String.format(Locale.ROOT, "%s %s, %s, lr %s, batch %d: test accuracy %.4f",
-                model, model.equals("mlp") ? Arrays.toString(hidden) : "", optimizer, lr, batchSize, testMetrics.accuracy());
+        String title = String.format(Locale.ROOT, "%s %s, %s%s, lr %s, batch %d: test accuracy %.4f",
+                model, model.equals("mlp") ? Arrays.toString(hidden) : "", optimizer,
+                rule.equals("none") ? "" : " + " + rule, lr, batchSize, testMetrics.accuracy());
         Charts.writePng(Charts.trainingCurves(title, epochMetrics, trainMetrics, testMetrics), dir,
                 "training-curves.png", 900, 700);
         fitted.write().overwrite().save(dir.path("model"));
-        test.unpersist();
 
         console.printf(Locale.ROOT, "spark-sam train: test accuracy %.4f (loss %.4f), train accuracy %.4f (loss %.4f), "
                         + "wall time %.1f s, BLAS %s%n", testMetrics.accuracy(), testMetrics.loss(),
                 trainMetrics.accuracy(), trainMetrics.loss(), wall, blas);
         console.printf("spark-sam train: wrote %s/{summary.json,training-curves.png,model/}%n", dir);
         console.flush();
-        return new Result(dir.toString(), trainMetrics, testMetrics, wall, blas);
+        return new Result(dir.toString(), trainMetrics, testMetrics, wall, blas, epochMetrics);
     }
 
     private Map<String, Object> config(SparkSession spark, int parts, long trainRows, long testRows) {
@@ -232,6 +316,19 @@ public class TrainCommand implements Callable<Integer> {
         c.put("precision", precision);
         c.put("labelSmoothing", labelSmoothing);
         c.put("seed", seed);
+        c.put("maxGradNorm", maxGradNorm);
+        c.put("rule", rule);
+        if (!rule.equals("none")) {
+            c.put("rho", rho);
+            c.put("perturbation", perturbation);
+            c.put("microBatch", microBatch);
+            c.put("adaptiveEta", adaptiveEta);
+            c.put("lambda", lambda);
+            c.put("temperature", temperature);
+            c.put("safLag", safLag);
+            c.put("klStart", klStart);
+            c.put("emaDecay", emaDecay);
+        }
         c.put("out", out);
         c.put("master", spark.sparkContext().master());
         c.put("trainRows", trainRows);
