@@ -17,6 +17,10 @@ public final class Rules {
     switch (s.rule()) {
       case "none":
         return new StandardTraining();
+      case "saf":
+        return SharpnessAwareTrainingForFree.of(s, epochs);
+      case "mesa":
+        return MemoryEfficientSharpnessAware.of(s, epochs);
       default:
         throw new IllegalArgumentException("rule '" + s.rule() + "' is not available yet; valid rules: none");
     }
