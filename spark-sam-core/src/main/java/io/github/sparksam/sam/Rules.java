@@ -17,8 +17,20 @@ public final class Rules {
     switch (s.rule()) {
       case "none":
         return new StandardTraining();
+      case "sam":
+        return sharpnessAware(new SamPerturbation(s.rho()), s, net, coupledL2);
+      case "asam":
+        return sharpnessAware(new AsamPerturbation(s.rho(), s.adaptiveEta(), AsamPerturbation.Scope.parse(s.adaptiveScope()),
+            net.layout()), s, net, coupledL2);
       default:
         throw new IllegalArgumentException("rule '" + s.rule() + "' is not available yet; valid rules: none");
     }
+  }
+
+  /** SAM or ASAM with the settings' scope, micro-batch size and weight-decay mode. */
+  private static UpdateRule sharpnessAware(Perturbation p, RuleSettings s, Network net, double coupledL2) {
+    return new SharpnessAwareMinimization(p, SharpnessAwareMinimization.PerturbationScope.parse(s.perturbation()),
+        s.microBatchSize(), SharpnessAwareMinimization.WeightDecayMode.parse(s.weightDecayMode()), coupledL2,
+        net.layout());
   }
 }
