@@ -11,8 +11,8 @@ import java.util.Arrays;
 /**
  * The task half of m-SAM (Foret et al. 2021, section 4 "m-sharpness"; Andriushchenko and
  * Flammarion 2022, "Towards Understanding Sharpness-Aware Minimization", ICML): the task splits its
- * slice of the step's batch into micro-batches S_j of {@code microBatchSize} examples (0: the
- * whole slice) and, for each, takes the mean gradient at w, its own perturbation eps_j, and adds
+ * slice of the step's batch into consecutive micro-batches S_j of {@code microBatchSize} examples
+ * (0: the whole slice; the slice's last micro-batch may be shorter) and, for each, takes the mean gradient at w, its own perturbation eps_j, and adds
  * the <em>weighted sum</em> of the gradients at {@code w + eps_j} on the same rows to the
  * direction. The driver divides the total by the clean weight sum, so the step uses the
  * example-weighted mean {@code sum_j (|S_j|/|B|) grad L_{S_j}(w + eps_j)} (spec 5.1), whatever the
