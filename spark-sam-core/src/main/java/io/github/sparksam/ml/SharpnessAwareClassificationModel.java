@@ -6,6 +6,7 @@ import io.github.sparksam.train.TrainingSummary;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.ml.attribute.AttributeGroup;
 import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
 import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.Vector;
@@ -118,9 +119,26 @@ public class SharpnessAwareClassificationModel
   }
 
   @Override public StructType transformSchema(StructType schema) {
-    if (!ArrayFeatures.isArray(schema, getFeaturesCol())) return super.transformSchema(schema);
+    if (!ArrayFeatures.isArray(schema, getFeaturesCol())) {
+      checkDeclaredSize(schema);
+      return super.transformSchema(schema);
+    }
     return ArrayFeatures.restore(super.transformSchema(ArrayFeatures.asVector(schema, getFeaturesCol())), schema,
         getFeaturesCol());
+  }
+
+  /**
+   * A vector column whose ML attribute metadata records its size (VectorAssembler, etc.) is checked
+   * here, at {@code transform} time; otherwise a wrong size is only found when a task predicts a row,
+   * and Spark reports that as a {@code SparkException} whose cause is {@link #predictRaw}'s
+   * {@link IllegalArgumentException}.
+   */
+  private void checkDeclaredSize(StructType schema) {
+    int size = AttributeGroup.fromStructField(schema.apply(getFeaturesCol())).size();
+    if (size >= 0 && size != network.numFeatures()) {
+      throw new IllegalArgumentException("features column '" + getFeaturesCol() + "' holds vectors of size " + size
+          + " (from its metadata) but the model was trained on " + network.numFeatures() + " features");
+    }
   }
 
   @Override public Dataset<Row> transform(Dataset<?> dataset) {
@@ -185,7 +203,7 @@ public class SharpnessAwareClassificationModel
         md = DefaultParamsReader.loadMetadata(path, sc(), SharpnessAwareClassificationModel.class.getName());
       } catch (Exception e) {
         throw new IllegalArgumentException("cannot load a SharpnessAwareClassificationModel from " + path + ": "
-            + e.getMessage(), e);
+            + SparkErrors.oneLine(e), e);
       }
       Row r;
       try {
@@ -194,7 +212,7 @@ public class SharpnessAwareClassificationModel
         if (rows.size() != 1) throw new IllegalArgumentException("expected one data row, found " + rows.size());
         r = rows.get(0);
       } catch (Exception e) {
-        throw new IllegalArgumentException("cannot read the weights of the model at " + path + " (" + e.getMessage()
+        throw new IllegalArgumentException("cannot read the weights of the model at " + path + " (" + SparkErrors.oneLine(e)
             + "); the model folder is incomplete or corrupt", e);
       }
       int[] hidden = r.<Integer>getList(2).stream().mapToInt(Integer::intValue).toArray();

@@ -463,7 +463,21 @@ public class SharpnessAwareClassifier
 
   @Override public SharpnessAwareClassifier copy(ParamMap extra) { return defaultCopy(extra); }
 
-  public static MLReader<SharpnessAwareClassifier> read() { return new DefaultParamsReader<>(); }
+  public static MLReader<SharpnessAwareClassifier> read() { return new Reader(); }
 
   public static SharpnessAwareClassifier load(String path) { return read().load(path); }
+
+  /** {@link DefaultParamsReader}, with a missing or foreign folder reported as a one-line IllegalArgumentException. */
+  private static final class Reader extends MLReader<SharpnessAwareClassifier> {
+    @Override public SharpnessAwareClassifier load(String path) {
+      try {
+        MLReader<SharpnessAwareClassifier> r = new DefaultParamsReader<>();
+        r.session(sparkSession());
+        return r.load(path);
+      } catch (Exception e) {
+        throw new IllegalArgumentException("cannot load a SharpnessAwareClassifier from " + path + ": "
+            + SparkErrors.oneLine(e), e);
+      }
+    }
+  }
 }

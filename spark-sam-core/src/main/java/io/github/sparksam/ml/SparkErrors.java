@@ -23,6 +23,21 @@ final class SparkErrors {
     throw SparkErrors.<RuntimeException>sneaky(e);
   }
 
+  /**
+   * One line for a load failure: the innermost message. Spark wraps file errors raised in a task
+   * into a stage-failure report that embeds the task's whole stack trace; the full chain stays
+   * available as the exception's cause.
+   */
+  static String oneLine(Throwable e) {
+    String msg = null;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && !t.getMessage().isBlank()) msg = t.getMessage();
+    }
+    if (msg == null) return e.getClass().getName();
+    String first = msg.strip().lines().findFirst().orElse("");
+    return first.length() > 300 ? first.substring(0, 300) + "..." : first;
+  }
+
   @SuppressWarnings("unchecked")
   private static <T extends Throwable> T sneaky(Throwable t) throws T {
     throw (T) t;
