@@ -22,8 +22,13 @@ public final class Rules {
       case "asam":
         return sharpnessAware(new AsamPerturbation(s.rho(), s.adaptiveEta(), AsamPerturbation.Scope.parse(s.adaptiveScope()),
             net.layout()), s, net, coupledL2);
+      case "saf":
+        return SharpnessAwareTrainingForFree.of(s, epochs);
+      case "mesa":
+        return MemoryEfficientSharpnessAware.of(s, epochs);
       default:
-        throw new IllegalArgumentException("rule '" + s.rule() + "' is not available yet; valid rules: none");
+        throw new IllegalArgumentException("rule '" + s.rule() + "' is not available; valid rules: "
+            + String.join(", ", RuleSettings.RULES));
     }
   }
 
