@@ -69,7 +69,7 @@ public final class DistributedTrainer {
     this.stepsPerEpoch = (int) Math.min(Integer.MAX_VALUE, (dataSummary.numRows() + cfg.batchSize() - 1) / cfg.batchSize());
     this.totalSteps = (long) stepsPerEpoch * cfg.epochs();
     if (cfg.localSteps() > 1 && !rule.supportsLocalSteps()) {
-      throw new IllegalArgumentException("rule '" + rule.name() + "' cannot run with localSteps > 1");
+      throw new IllegalArgumentException("rule '" + rule.name() + "' cannot run with localSteps > 1: " + rule);
     }
   }
 
