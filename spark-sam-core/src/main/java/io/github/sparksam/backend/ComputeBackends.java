@@ -76,7 +76,10 @@ public final class ComputeBackends {
    * assigned, device 0).
    */
   public static Choice choose(Mode mode, Precision precision, String taskGpu) {
-    if (mode == Mode.CPU) return new Choice(CpuBackend.of(precision), false, -1, taskGpu, "cpu");
+    if (mode == Mode.CPU) {
+      return new Choice(CpuBackend.of(precision), false, -1, taskGpu,
+          "cpu" + (taskGpu == null ? "" : " (computeBackend=cpu; Spark assigned this task GPU " + taskGpu + ")"));
+    }
     GpuBackendProvider provider = provider();
     String reason;
     int device = -1;
@@ -102,7 +105,7 @@ public final class ComputeBackends {
       throw new GpuUnavailableException("computeBackend=gpu but " + reason + " on host " + host()
           + "; use computeBackend=auto to fall back to the CPU, or cpu");
     }
-    String desc = "cpu (auto: " + reason + ")";
+    String desc = "cpu (auto: " + reason + (taskGpu == null ? "" : "; Spark assigned this task GPU " + taskGpu) + ")";
     if (LOGGED.add("cpu:" + reason)) LOG.warn("spark-sam: computeBackend=auto: using the CPU backend: {}", reason);
     return new Choice(CpuBackend.of(precision), false, -1, taskGpu, desc);
   }
