@@ -319,7 +319,7 @@ public final class DistributedTrainer {
     try {
       seen = data.map(p -> new String[] {BlasInfo.describe(), ComputeBackends.forTask(mode, prec).description()})
           .collect();
-    } catch (RuntimeException e) {
+    } catch (Exception e) {          // SparkException is checked in Java's eyes but thrown by Scala code
       for (Throwable t = e; t != null; t = t.getCause()) {
         if (t instanceof GpuUnavailableException g) throw new GpuUnavailableException(g.getMessage());
       }
