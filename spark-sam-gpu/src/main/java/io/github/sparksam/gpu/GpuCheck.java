@@ -27,8 +27,9 @@ public final class GpuCheck {
   private GpuCheck() {}
 
   public static void main(String[] args) {
-    int reps = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-    Probe probe = CudaProbe.probe(0);
+    boolean harnessOnly = Arrays.asList(args).contains("--cpu-vs-cpu");   // checks this harness without a GPU
+    int reps = args.length > 0 && !args[0].startsWith("--") ? Integer.parseInt(args[0]) : 10;
+    Probe probe = harnessOnly ? Probe.ok("--cpu-vs-cpu: the CPU backend stands in for CUDA") : CudaProbe.probe(0);
     System.out.println("CPU BLAS: " + BlasInfo.describe());
     System.out.println("CUDA probe (device 0): " + (probe.available() ? "OK " : "UNAVAILABLE ") + probe.detail());
     if (!probe.available()) {
@@ -38,7 +39,7 @@ public final class GpuCheck {
     boolean ok = true;
     for (Precision p : Precision.values()) {
       double tol = p == Precision.FLOAT32 ? 1e-4 : 1e-10;
-      ComputeBackend cpu = CpuBackend.of(p), gpu = new CudaBackend(p, 0);
+      ComputeBackend cpu = CpuBackend.of(p), gpu = harnessOnly ? CpuBackend.of(p) : new CudaBackend(p, 0);
       System.out.printf(Locale.ROOT, "%n== %s (tolerance %.0e)%n", p.paramValue(), tol);
       System.out.printf(Locale.ROOT, "%-44s %12s %12s %12s %8s%n", "case", "rel.error", "cpu ms", "cuda ms", "speedup");
       int[][] shapes = {{256, 1024, 784}, {10, 1024, 256}, {784, 256, 1024}, {1024, 1024, 1024}, {3, 5, 7}};
@@ -52,7 +53,8 @@ public final class GpuCheck {
       ok &= networkCase(cpu, gpu, p, 784, new int[] {512, 256}, 10, 1024, tol, reps);
       ok &= networkCase(cpu, gpu, p, 3072, new int[] {1024}, 100, 512, tol, reps);
     }
-    System.out.println(ok ? "\nRESULT: PASS (CUDA backend matches the CPU backend)" : "\nRESULT: FAIL (see the lines marked FAIL)");
+    String what = harnessOnly ? "harness only, CPU vs CPU: no GPU was used" : "CUDA backend matches the CPU backend";
+    System.out.println(ok ? "\nRESULT: PASS (" + what + ")" : "\nRESULT: FAIL (see the lines marked FAIL)");
     System.exit(ok ? 0 : 1);
   }
 
