@@ -43,6 +43,24 @@ public final class Hutchinson {
     return new Result(mq[0], mq[1], Math.sqrt(Math.max(0, mf[0])), mf[1], probes, h.passes() - p0, q);
   }
 
+  /**
+   * The exact trace {@code sum_i e_i^T H e_i} from {@code dim} products with unit vectors,
+   * {@code perPass} per pass: {@code ceil(dim / perPass)} passes, so only for small models (an
+   * oracle and a check of the estimator).
+   */
+  public static double exactTrace(HessianOperator h, int perPass) {
+    int p = h.dim();
+    double t = 0;
+    for (int from = 0; from < p; from += perPass) {
+      int k = Math.min(perPass, p - from);
+      double[][] e = new double[k][p];
+      for (int j = 0; j < k; j++) e[j][from + j] = 1;
+      double[][] he = h.apply(e);
+      for (int j = 0; j < k; j++) t += he[j][from + j];
+    }
+    return t;
+  }
+
   static double[] meanAndSe(double[] x) {
     double m = 0;
     for (double v : x) m += v;

@@ -45,9 +45,14 @@ public final class SharpnessAnalysis {
    */
   public static SharpnessReport run(SharpnessAwareClassificationModel model, Dataset<?> data, String weightCol,
                                     int numPartitions, SharpnessConfig cfg) {
+    return run(model, data, new InputColumns(model.getFeaturesCol(), model.getLabelCol(), weightCol), numPartitions, cfg);
+  }
+
+  /** As above with explicit input columns; {@code numPartitions} 0 keeps the data's partitioning. */
+  public static SharpnessReport run(SharpnessAwareClassificationModel model, Dataset<?> data, InputColumns cols,
+                                    int numPartitions, SharpnessConfig cfg) {
     @SuppressWarnings("unchecked")
     Dataset<Row> df = (Dataset<Row>) data;
-    InputColumns cols = new InputColumns(model.getFeaturesCol(), model.getLabelCol(), weightCol);
     JavaRDD<BlockedPartition> blocks = Blockifier.blockify(df, cols, Precision.FLOAT64, numPartitions,
         model.numClasses()).persist(StorageLevel.MEMORY_AND_DISK());
     blocks.setName("spark-sam sharpness blocks of " + model.uid());
