@@ -55,6 +55,7 @@ public final class DistributedTrainer {
   double[] params;
   private OptimizerState state;
   private final LossStats epochStats = new LossStats();
+  private EpochListener listener;
 
   public DistributedTrainer(JavaRDD<BlockedPartition> data, DataSummary dataSummary, Network net, TrainingConfig cfg,
                             UpdateRule rule, Optimizer optimizer, LearningRateSchedule schedule) {
@@ -68,8 +69,14 @@ public final class DistributedTrainer {
     this.stepsPerEpoch = (int) Math.min(Integer.MAX_VALUE, (dataSummary.numRows() + cfg.batchSize() - 1) / cfg.batchSize());
     this.totalSteps = (long) stepsPerEpoch * cfg.epochs();
     if (cfg.localSteps() > 1 && !rule.supportsLocalSteps()) {
-      throw new IllegalArgumentException("rule '" + rule.name() + "' cannot run with localSteps > 1");
+      throw new IllegalArgumentException("rule '" + rule.name() + "' cannot run with localSteps > 1: " + rule);
     }
+  }
+
+  /** Called after every epoch (null: none). */
+  public DistributedTrainer setEpochListener(EpochListener l) {
+    this.listener = l;
+    return this;
   }
 
   /** Trains from {@code initialParams} (not modified) and a fresh optimizer state. */
@@ -114,6 +121,7 @@ public final class DistributedTrainer {
         LOG.info(String.format(Locale.ROOT, "spark-sam: epoch %d/%d loss %.4f accuracy %.4f time %.2f s (%.1f steps/s)%s",
             m.epoch(), cfg.epochs(), m.loss(), m.accuracy(), m.seconds(), m.stepsPerSecond(),
             m.ruleMetrics().isEmpty() ? "" : " " + m.ruleMetrics()));
+        if (listener != null) listener.onEpochEnd(m, net, params);
       }
     } finally {
       sc.setJobDescription(oldDescription);
