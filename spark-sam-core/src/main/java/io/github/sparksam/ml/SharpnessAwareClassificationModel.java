@@ -170,13 +170,41 @@ public class SharpnessAwareClassificationModel
     }
   }
 
+  /**
+   * Metadata key under which {@link #transform} records which model produced an output column (on
+   * the prediction column, else probability, else rawPrediction), so that a
+   * {@link SharpnessEvaluator} given only the transformed DataFrame (as {@code CrossValidator} does)
+   * can find the model's weights through {@link ModelRegistry}.
+   */
+  public static final String MODEL_TAG = "spark_sam_model";
+
+  private transient String token;
+
+  /** This instance's registry token (see {@link #MODEL_TAG}). */
+  String token() {
+    if (token == null) token = java.util.UUID.randomUUID().toString();
+    return token;
+  }
+
+  private Dataset<Row> tagged(Dataset<Row> out) {
+    java.util.List<String> names = Arrays.asList(out.columns());
+    for (String c : new String[] {getPredictionCol(), getProbabilityCol(), getRawPredictionCol()}) {
+      if (c.isEmpty() || !names.contains(c)) continue;
+      org.apache.spark.sql.types.Metadata md = new org.apache.spark.sql.types.MetadataBuilder()
+          .withMetadata(out.schema().apply(c).metadata()).putString(MODEL_TAG, token()).build();
+      ModelRegistry.register(token(), this);
+      return out.withMetadata(c, md);
+    }
+    return out;
+  }
+
   @Override public Dataset<Row> transform(Dataset<?> dataset) {
     transformSchema(dataset.schema(), true);
     if (getInputCols().length > 0) {
       return viaAssembled().transform(io.github.sparksam.data.InputColumns.assembleArray(dataset, getInputCols()))
           .drop(io.github.sparksam.data.InputColumns.ASSEMBLED);
     }
-    if (!ArrayFeatures.isArray(dataset.schema(), getFeaturesCol())) return super.transform(dataset);
+    if (!ArrayFeatures.isArray(dataset.schema(), getFeaturesCol())) return tagged(super.transform(dataset));
     // array<float|double> features: predict from a temporary vector column, keep the array column
     String tmp = "__spark_sam_features_" + Math.abs(uid().hashCode());
     Dataset<Row> withVec = dataset.withColumn(tmp, org.apache.spark.ml.functions.array_to_vector(functions.col(getFeaturesCol())));

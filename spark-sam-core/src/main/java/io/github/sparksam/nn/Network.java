@@ -103,6 +103,15 @@ public final class Network implements Serializable {
     return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
   }
 
+  /**
+   * Double-precision buffers for loss, gradient and exact Hessian-vector products (R-operator) of
+   * blocks of up to {@code maxRows} rows; see {@link CurvatureWorkspace}. For curvature and
+   * sharpness measures, not training.
+   */
+  public CurvatureWorkspace newCurvatureWorkspace(int maxRows) {
+    return new CurvatureWorkspace(this, maxRows);
+  }
+
   /** Buffers for blocks of up to {@code maxRows} rows. */
   public Workspace newWorkspace(ComputeBackend backend, int maxRows) {
     return new Workspace(backend, maxRows);
