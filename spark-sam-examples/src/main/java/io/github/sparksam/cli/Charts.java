@@ -142,4 +142,118 @@ public final class Charts {
         return stacked(title, "epoch", true,
                 List.of(new Panel("cross-entropy loss", lossSeries), new Panel("accuracy", accSeries)));
     }
+
+    /**
+     * Scatter plots of each sharpness measure (x) against one generalisation quantity (y) of a correlation report, one
+     * panel per measure, points coloured by the training rule (and rho); each panel's title gives tau-b. A log x axis
+     * where a measure is positive and spans more than 50x.
+     */
+    public static List<JFreeChart> scatterPanels(String yLabel, io.github.sparksam.jobs.CorrelationReport rep, String target) {
+        List<JFreeChart> out = new ArrayList<>();
+        double[] y = rep.column(target);
+        List<String> groups = new ArrayList<>();
+        String[] groupOf = new String[y.length];
+        for (int i = 0; i < y.length; i++) {
+            Map<String, Object> m = rep.models().get(i);
+            Object rule = m.get("rule");
+            Object rho = m.get("rho");
+            String g = rule == null ? "model" : rule + (rho instanceof Number n && n.doubleValue() > 0 ? " rho " + rho : "");
+            groupOf[i] = g;
+            if (!groups.contains(g)) {
+                groups.add(g);
+            }
+        }
+        java.awt.Shape[] shapes = {new java.awt.geom.Ellipse2D.Double(-4, -4, 8, 8),
+                new java.awt.geom.Rectangle2D.Double(-4, -4, 8, 8),
+                new java.awt.Polygon(new int[]{0, 5, -5}, new int[]{-5, 4, 4}, 3),
+                new java.awt.Polygon(new int[]{0, 5, 0, -5}, new int[]{-5, 0, 5, 0}, 4)};
+        for (String measure : rep.measures()) {
+            double[] x = rep.column(measure);
+            XYSeriesCollection data = new XYSeriesCollection();
+            double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
+            for (String g : groups) {
+                XYSeries s = new XYSeries(g, false, true);
+                for (int i = 0; i < x.length; i++) {
+                    if (groupOf[i].equals(g) && Double.isFinite(x[i]) && Double.isFinite(y[i])) {
+                        s.add(x[i], y[i]);
+                        min = Math.min(min, x[i]);
+                        max = Math.max(max, x[i]);
+                    }
+                }
+                data.addSeries(s);
+            }
+            org.jfree.chart.axis.ValueAxis xAxis;
+            if (min > 0 && max / min > 50) {
+                org.jfree.chart.axis.LogAxis la = new org.jfree.chart.axis.LogAxis(measure + " (log)");
+                la.setNumberFormatOverride(new java.text.DecimalFormat("0.##E0"));
+                xAxis = la;
+            } else {
+                NumberAxis na = new NumberAxis(measure);
+                na.setAutoRangeIncludesZero(false);
+                xAxis = na;
+            }
+            NumberAxis yAxis = new NumberAxis(yLabel);
+            yAxis.setAutoRangeIncludesZero(false);
+            XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(false, true);
+            for (int i = 0; i < groups.size(); i++) {
+                r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
+                r.setSeriesShape(i, shapes[i % shapes.length]);
+            }
+            XYPlot plot = new XYPlot(data, xAxis, yAxis, r);
+            plot.setBackgroundPaint(Color.WHITE);
+            plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+            plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+            Map<String, Object> c = rep.correlation(measure, target);
+            String t = measure;
+            if (c != null && c.get("tauB") instanceof Double tau) {
+                t = String.format(java.util.Locale.ROOT, "%s: tau-b %.2f, Psi %s", measure, tau,
+                        c.get("psi") instanceof Double p && !Double.isNaN(p) ? String.format(java.util.Locale.ROOT, "%.2f", p) : "n/a");
+            }
+            JFreeChart chart = new JFreeChart(t, new Font(Font.SANS_SERIF, Font.BOLD, 12), plot, true);
+            chart.setBackgroundPaint(Color.WHITE);
+            out.add(chart);
+        }
+        return out;
+    }
+
+    /** Lays charts out in a grid of {@code cols} columns under a title and writes one PNG. */
+    public static void writeGridPng(String title, List<JFreeChart> charts, int cols, int cellWidth, int cellHeight,
+                                    OutputDir dir, String name) throws IOException {
+        int rows = Math.max(1, (charts.size() + cols - 1) / cols);
+        int top = 36;
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(cols * cellWidth, top + rows * cellHeight,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = img.createGraphics();
+        g.setRenderingHint(java.awt.RenderingHints.KEY_ANTIALIASING, java.awt.RenderingHints.VALUE_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, img.getWidth(), img.getHeight());
+        g.setColor(Color.BLACK);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
+        g.drawString(title, 12, 25);
+        for (int i = 0; i < charts.size(); i++) {
+            int cx = (i % cols) * cellWidth;
+            int cy = top + (i / cols) * cellHeight;
+            charts.get(i).draw(g, new java.awt.geom.Rectangle2D.Double(cx, cy, cellWidth, cellHeight));
+        }
+        g.dispose();
+        try (OutputStream os = dir.create(name)) {
+            javax.imageio.ImageIO.write(img, "png", os);
+        }
+    }
+
+    /** Models finished against wall time (how the run scales with the number of models), from a correlation report. */
+    public static JFreeChart timeline(io.github.sparksam.jobs.CorrelationReport rep) {
+        double[] end = rep.column("endSeconds");
+        double[] sorted = java.util.Arrays.stream(end).filter(Double::isFinite).sorted().toArray();
+        double[] count = new double[sorted.length];
+        for (int i = 0; i < count.length; i++) {
+            count[i] = i + 1;
+        }
+        double per = sorted.length == 0 ? 0 : sorted[sorted.length - 1] / sorted.length;
+        double[] lineX = {0, sorted.length == 0 ? 0 : sorted[sorted.length - 1]};
+        double[] lineY = {0, sorted.length};
+        return stacked(String.format(java.util.Locale.ROOT, "Models finished vs wall time (%.0f s per model)", per),
+                "seconds since the first model started", false, List.of(new Panel("models finished",
+                        List.of(new Series("finished", sorted, count), new Series("linear", lineX, lineY)))));
+    }
 }
