@@ -132,6 +132,14 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--ema-decay", description = "MESA: teacher EMA decay per step. Default: ${DEFAULT-VALUE}")
     double emaDecay = 0.999;
 
+    @Option(names = "--curvature-every", paramLabel = "N", description = "Record the top Hessian eigenvalue of the "
+            + "training loss every N epochs (edge-of-stability plot); 0 = off. Default: ${DEFAULT-VALUE}")
+    int curvatureEvery = 0;
+
+    @Option(names = "--curvature-rows", paramLabel = "N", description = "Training rows (the first N) for --curvature-every. "
+            + "Default: ${DEFAULT-VALUE}")
+    int curvatureRows = 5000;
+
     @Option(names = "--out", paramLabel = "DIR", required = true, description = "Output folder (any Hadoop path).")
     String out;
 
@@ -167,6 +175,8 @@ public class TrainCommand implements Callable<Integer> {
         positive("--epochs", epochs);
         positive("--batch-size", batchSize);
         positive("--local-steps", localSteps);
+        nonNegative("--curvature-every", curvatureEvery);
+        positive("--curvature-rows", curvatureRows);
         nonNegative("--limit", limit);
         nonNegative("--partitions", partitions);
         if (hidden == null || hidden.length == 0 || Arrays.stream(hidden).anyMatch(h -> h <= 0)) {
@@ -273,7 +283,20 @@ public class TrainCommand implements Callable<Integer> {
         if (lambda != null) {
             clf.setSafLambda(lambda).setMesaLambda(lambda);
         }
-        SharpnessAwareClassificationModel fitted = clf.fit(train);
+        io.github.sparksam.sharpness.CurvatureTracker tracker = null;
+        if (curvatureEvery > 0) {
+            tracker = new io.github.sparksam.sharpness.CurvatureTracker(train,
+                    new io.github.sparksam.data.InputColumns("features", "label", null), curvatureRows, curvatureEvery, 20, seed);
+            clf.setEpochListener(tracker);
+        }
+        SharpnessAwareClassificationModel fitted;
+        try {
+            fitted = clf.fit(train);
+        } finally {
+            if (tracker != null) {
+                tracker.close();
+            }
+        }
 
         Evaluation.Metrics trainMetrics = Evaluation.evaluate(fitted, train);
         Evaluation.Metrics testMetrics = Evaluation.evaluate(fitted, test);
@@ -283,6 +306,9 @@ public class TrainCommand implements Callable<Integer> {
 
         Map<String, Object> config = config(spark, parts, trainRows, testRows);
         ObjectNode summary = SummaryWriter.trainingSummary(config, epochMetrics, trainMetrics, testMetrics, wall, blas);
+        if (tracker != null) {
+            writeCurvature(tracker, summary, dir);
+        }
         SummaryWriter.write(dir, "summary.json", summary);
         String title = String.format(Locale.ROOT, "%s %s, %s%s, lr %s, batch %d: test accuracy %.4f",
                 model, model.equals("mlp") ? Arrays.toString(hidden) : "", optimizer,
@@ -297,6 +323,33 @@ public class TrainCommand implements Callable<Integer> {
         console.printf("spark-sam train: wrote %s/{summary.json,training-curves.png,model/}%n", dir);
         console.flush();
         return new Result(dir.toString(), trainMetrics, testMetrics, wall, blas, epochMetrics);
+    }
+
+    /**
+     * Adds {@code curvature} (top eigenvalue per measured epoch next to the GD stability threshold 2/lr) to the summary
+     * and writes {@code edge-of-stability.png}. With a non-constant schedule 2/lr uses the base learning rate.
+     */
+    private void writeCurvature(io.github.sparksam.sharpness.CurvatureTracker t, ObjectNode summary, OutputDir dir)
+            throws java.io.IOException {
+        double threshold = 2 / lr;
+        com.fasterxml.jackson.databind.node.ArrayNode a = summary.putArray("curvature");
+        List<io.github.sparksam.sharpness.CurvatureTracker.Point> pts = t.points();
+        double[] x = new double[pts.size()];
+        double[] y = new double[pts.size()];
+        double[] th = new double[pts.size()];
+        for (int i = 0; i < pts.size(); i++) {
+            var p = pts.get(i);
+            a.addObject().put("epoch", p.epoch()).put("topEigenvalue", p.topEigenvalue())
+                    .put("stabilityThreshold", threshold).put("rows", t.rows()).put("passes", p.passes())
+                    .put("seconds", p.seconds());
+            x[i] = p.epoch();
+            y[i] = p.topEigenvalue();
+            th[i] = threshold;
+        }
+        Charts.writePng(Charts.stacked("Edge of stability: top Hessian eigenvalue (first " + t.rows() + " training rows)",
+                "epoch", true, List.of(new Charts.Panel("eigenvalue", List.of(new Charts.Series("lambda_max", x, y),
+                        new Charts.Series("2 / lr" + (schedule.equals("constant") ? "" : " (base lr)"), x, th))))),
+                dir, "edge-of-stability.png", 900, 500);
     }
 
     private Map<String, Object> config(SparkSession spark, int parts, long trainRows, long testRows) {
