@@ -272,7 +272,7 @@ public class CorrelationCommand implements Callable<Integer> {
             console.flush();
             SharpnessCorrelationJob.Result res = SharpnessCorrelationJob.run(spark, train, test, extra, cfg);
             CorrelationReport rep = res.report();
-            rep.settings().put("command", "spark-sam correlation " + String.join(" ", spec.commandLine().getParseResult()
+            rep.settings().put("command", "spark-sam " + String.join(" ", spec.commandLine().getParseResult()
                     .originalArgs()));
             rep.settings().put("trainingLimit", limit == 0 ? "all" : limit);
             write(dir, "models.csv", rep.modelsCsv());
