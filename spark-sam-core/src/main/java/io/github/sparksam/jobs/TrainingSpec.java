@@ -33,6 +33,12 @@ public record TrainingSpec(String optimizer, String rule, double learningRate, i
             rho = 0.0;
         }
         hidden = hidden == null ? new int[0] : hidden.clone();
+        if (!List.of("sgd", "momentum", "nesterov", "adam", "adamw").contains(optimizer)) {
+            throw new IllegalArgumentException("optimizer must be one of sgd, momentum, nesterov, adam, adamw; got '" + optimizer + "'");
+        }
+        if (!List.of("none", "sam", "asam", "saf", "mesa").contains(rule)) {
+            throw new IllegalArgumentException("rule must be one of none, sam, asam, saf, mesa; got '" + rule + "'");
+        }
         if (!(learningRate > 0) || batchSize < 1 || epochs < 1 || !(rho >= 0) || !(weightDecay >= 0)) {
             throw new IllegalArgumentException("invalid training configuration: lr " + learningRate + ", batch " + batchSize
                     + ", epochs " + epochs + ", rho " + rho + ", weight decay " + weightDecay);
