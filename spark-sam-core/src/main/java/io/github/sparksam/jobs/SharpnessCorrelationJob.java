@@ -90,8 +90,11 @@ public final class SharpnessCorrelationJob {
         public long corruptionSeed = 0;
         /** OOD sets use the test rows with id below this (0: all test rows). */
         public int oodRows = 0;
-        /** Driver threads working on models concurrently. */
-        public int parallelism = 2;
+        /**
+         * Driver threads working on models concurrently; 0 (default): as many as the cluster has room for, i.e.
+         * max(1, defaultParallelism / partitions of one model's data).
+         */
+        public int parallelism = 0;
         /** Partitions of the training and evaluation data (0: keep the input's). */
         public int partitions = 0;
         /** Axes of the granulated coefficient (null: {@link GranulatedKendall#defaultAxes}). */
@@ -159,15 +162,16 @@ public final class SharpnessCorrelationJob {
                 b.count();
             }
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
+            int threads = threads(cfg, sc, trainBlocks.getNumPartitions());
             LOG.info("spark-sam correlation: {} models, {} training rows, {} test rows, {} corruptions, {} extra OOD sets, "
-                    + "{} threads", cfg.models.size(), nTrain, nTest, cfg.corruptions.size(), extra.size(), cfg.parallelism);
+                    + "{} threads", cfg.models.size(), nTrain, nTest, cfg.corruptions.size(), extra.size(), threads);
 
             List<String> measureNames = measureNames(cfg.sharpness);
             AtomicInteger slots = new AtomicInteger();
             ThreadLocal<Integer> slot = ThreadLocal.withInitial(slots::getAndIncrement);
             AtomicInteger done = new AtomicInteger();
             long jobStart = System.nanoTime();
-            ExecutorService pool = Executors.newFixedThreadPool(cfg.parallelism, r -> {
+            ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
                 Thread t = new Thread(r, "spark-sam-corr");
                 t.setDaemon(true);
                 return t;
@@ -198,7 +202,7 @@ public final class SharpnessCorrelationJob {
                 double modelsSeconds = (System.nanoTime() - jobStart) / 1e9;
                 rep.measures.addAll(measureNames);
                 correlate(rep, cfg, extra.keySet());
-                settings(rep, cfg, nTrain, nTest, extra.keySet(), sc);
+                settings(rep, cfg, nTrain, nTest, extra.keySet(), sc, threads);
                 timing(rep, cfg, loadSeconds, modelsSeconds, (System.nanoTime() - t0) / 1e9);
                 return new Result(rep, rep.modelsDataFrame(spark), rep.correlationsDataFrame(spark));
             } catch (InterruptedException ie) {
@@ -215,12 +219,20 @@ public final class SharpnessCorrelationJob {
         }
     }
 
+    /** The number of model threads: the configured one, or max(1, defaultParallelism / partitions). */
+    static int threads(Config cfg, SparkContext sc, int partitions) {
+        if (cfg.parallelism > 0) {
+            return cfg.parallelism;
+        }
+        return Math.max(1, sc.defaultParallelism() / Math.max(1, partitions));
+    }
+
     private static void validate(Config cfg) {
         if (cfg.models.isEmpty()) {
             throw new IllegalArgumentException("correlation job: no models (give a grid or saved models)");
         }
-        if (cfg.parallelism < 1) {
-            throw new IllegalArgumentException("parallelism must be >= 1, got " + cfg.parallelism);
+        if (cfg.parallelism < 0) {
+            throw new IllegalArgumentException("parallelism must be >= 0 (0: auto), got " + cfg.parallelism);
         }
         if (cfg.oodRows < 0 || cfg.partitions < 0 || cfg.bootstrapResamples < 0) {
             throw new IllegalArgumentException("oodRows, partitions and bootstrapResamples must be >= 0");
@@ -409,7 +421,7 @@ public final class SharpnessCorrelationJob {
     }
 
     private static void settings(CorrelationReport rep, Config cfg, long nTrain, long nTest, Set<String> extra,
-                                 SparkContext sc) {
+                                 SparkContext sc, int threads) {
         Map<String, Object> s = rep.settings;
         s.put("models", cfg.models.size());
         Set<String> archs = new LinkedHashSet<>();
@@ -438,7 +450,7 @@ public final class SharpnessCorrelationJob {
         s.put("hessianMeasures", h.hessianMeasures.isEmpty() ? "none" : String.join(", ", h.hessianMeasures) + " on "
                 + (h.hessianRows == 0 ? "all" : h.hessianRows) + " training rows (Lanczos " + h.lanczosMaxIter
                 + " steps, Hutchinson " + h.hutchinsonProbes + " probes)");
-        s.put("parallelism", cfg.parallelism + " driver threads, scheduler " + sc.getConf().get("spark.scheduler.mode", "FIFO"));
+        s.put("parallelism", threads + " driver thread(s)" + (cfg.parallelism == 0 ? " (auto)" : "") + ", scheduler " + sc.getConf().get("spark.scheduler.mode", "FIFO"));
         s.put("master", sc.master() + " (" + sc.defaultParallelism() + " default parallelism)");
         s.put("bootstrapResamples", cfg.bootstrapResamples);
     }
@@ -463,6 +475,6 @@ public final class SharpnessCorrelationJob {
         t.put("sumMeasureSeconds", measureSum);
         t.put("meanSecondsPerModel", (trainSum + measureSum) / n);
         t.put("wallSecondsPerModel", models / n);
-        t.put("concurrencySpeedup", (trainSum + measureSum) / models);
+        t.put("meanModelsInFlight", (trainSum + measureSum) / models);
     }
 }

@@ -162,6 +162,12 @@ class SharpnessCorrelationJobTest extends SparkTestBase {
     assertThrows(IllegalArgumentException.class, () -> TrainingGrid.parseJson("{\"lr\": [\"fast\"]}"));
     assertThrows(IllegalArgumentException.class, () -> TrainingGrid.parseJson("{\"learning_rate\": [0.1]}"));
     SharpnessCorrelationJob.Config empty = new SharpnessCorrelationJob.Config();
+    // auto threads: as many models as the cluster has room for (local[2]: 2 slots)
+    assertEquals(2, SharpnessCorrelationJob.threads(empty, spark.sparkContext(), 1));
+    assertEquals(1, SharpnessCorrelationJob.threads(empty, spark.sparkContext(), 2));
+    empty.parallelism = 3;
+    assertEquals(3, SharpnessCorrelationJob.threads(empty, spark.sparkContext(), 2));
+    empty.parallelism = 0;
     assertThrows(IllegalArgumentException.class, () -> SharpnessCorrelationJob.run(spark, null, null, Map.of(), empty));
   }
 }

@@ -152,8 +152,9 @@ public class CorrelationCommand implements Callable<Integer> {
             + "MNIST-layout folder (its t10k files) or an IDX images,labels pair; repeatable.")
     List<String> oodData = new ArrayList<>();
 
-    @Option(names = "--threads", description = "Models measured concurrently (driver threads, FAIR pools). Default: ${DEFAULT-VALUE}")
-    int threads = 2;
+    @Option(names = "--threads", description = "Models trained and measured concurrently (driver threads, FAIR pools); "
+            + "0 = as many as the cluster has room for: default parallelism / partitions. Default: ${DEFAULT-VALUE}")
+    int threads = 0;
 
     @Option(names = "--partitions", description = "0 = Spark's default parallelism. Default: ${DEFAULT-VALUE}")
     int partitions = 0;
@@ -218,9 +219,9 @@ public class CorrelationCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getOut();
-        if (limit < 0 || testLimit < 0 || oodRows < 0 || partitions < 0 || threads < 1 || bootstrap < 0) {
+        if (limit < 0 || testLimit < 0 || oodRows < 0 || partitions < 0 || threads < 0 || bootstrap < 0) {
             throw new IllegalArgumentException("--limit, --test-limit, --ood-rows, --partitions, --bootstrap must be >= 0 "
-                    + "and --threads >= 1");
+                    + "and --threads >= 0");
         }
         List<TrainingSpec> grid = grid();
         SharpnessConfig sharp = sharpness();
@@ -267,8 +268,9 @@ public class CorrelationCommand implements Callable<Integer> {
             cfg.partitions = parts;
             cfg.axes = axes;
             cfg.bootstrapResamples = bootstrap;
-            console.printf("spark-sam correlation: %d models (%d to train or reuse from %s), %d threads, master %s ...%n",
-                    cfg.models.size(), grid.size(), cfg.modelDir, threads, spark.sparkContext().master());
+            console.printf("spark-sam correlation: %d models (%d to train or reuse from %s), %s threads, master %s ...%n",
+                    cfg.models.size(), grid.size(), cfg.modelDir, threads == 0 ? "auto" : String.valueOf(threads),
+                    spark.sparkContext().master());
             console.flush();
             SharpnessCorrelationJob.Result res = SharpnessCorrelationJob.run(spark, train, test, extra, cfg);
             CorrelationReport rep = res.report();
