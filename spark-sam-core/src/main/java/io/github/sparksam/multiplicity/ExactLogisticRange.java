@@ -90,6 +90,7 @@ public final class ExactLogisticRange {
       }
       Cholesky ch = Cholesky.of(v.hessian());
       if (ch == null) {
+        if (it > 1) break;             // the weights ran off until the curvature vanished: separable
         throw new IllegalArgumentException("the logistic training objective's Hessian is singular at the baseline "
             + "(constant or collinear features with l2 = 0); set an L2 penalty > 0");
       }
@@ -104,8 +105,8 @@ public final class ExactLogisticRange {
       w = axpy(w, -t, step);
       if (norm(w) > 1e8) break;
     }
-    throw new IllegalArgumentException("the logistic baseline fit did not converge (the weights grow without bound: "
-        + "the classes are probably linearly separable); set an L2 penalty > 0");
+    throw new IllegalArgumentException("the logistic baseline fit did not converge (the weights grow without bound "
+        + "until the curvature vanishes: the classes are probably linearly separable); set an L2 penalty > 0");
   }
 
   /**
