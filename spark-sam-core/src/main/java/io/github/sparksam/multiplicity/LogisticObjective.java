@@ -33,18 +33,26 @@ public final class LogisticObjective {
    * @param data     cached blocks in float64 with labels 0/1
    * @param numFeatures d (the parameter vector has d + 1 entries: coefficients then bias)
    * @param l2       the L2 penalty on the coefficients (>= 0)
-   * @param maxBatch the most weight vectors one pass evaluates (bounds the p(p+1)/2 x B result)
+   * @param maxBatch the most weight vectors one pass evaluates (bounds the p(p+1)/2 x B result); 0: as
+   *                 many as keep each partition's Hessian sums within {@link #AUTO_BATCH_BYTES}
    */
   public LogisticObjective(JavaRDD<BlockedPartition> data, int numFeatures, double l2, int maxBatch) {
     if (!(l2 >= 0) || Double.isInfinite(l2)) throw new IllegalArgumentException("l2 must be finite and >= 0, got " + l2);
-    if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
+    if (maxBatch < 0) throw new IllegalArgumentException("maxBatch must be >= 0 (0: automatic), got " + maxBatch);
     this.data = data;
     this.p = numFeatures + 1;
     this.l2 = l2;
-    this.maxBatch = maxBatch;
+    this.maxBatch = maxBatch > 0 ? maxBatch
+        : (int) Math.max(1, Math.min(4096, AUTO_BATCH_BYTES / (8L * LogisticBatchKernel.packedSize(p))));
   }
 
+  /** Size of one partition's Hessian sums that an automatic batch size aims for. */
+  public static final long AUTO_BATCH_BYTES = 32L << 20;
+
   public int numParams() { return p; }
+
+  /** Weight vectors per pass. */
+  public int maxBatch() { return maxBatch; }
 
   public double l2() { return l2; }
 

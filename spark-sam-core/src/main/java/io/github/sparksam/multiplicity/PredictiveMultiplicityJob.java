@@ -61,7 +61,7 @@ public final class PredictiveMultiplicityJob {
   private double[] epsilons = {0.01};
   private double l2 = 1e-3;
   private double tolerance = 1e-6;
-  private int maxBatch = 256;
+  private int maxBatch = 0;
   private int maxEvaluations = 100;
   private double delta = 0.1;
   private int numPartitions = 0;
@@ -88,7 +88,7 @@ public final class PredictiveMultiplicityJob {
   public PredictiveMultiplicityJob setL2(double v) { l2 = v; return this; }
   /** Accuracy of the exact range's probability endpoints. */
   public PredictiveMultiplicityJob setTolerance(double v) { tolerance = v; return this; }
-  /** Most weight vectors one pass of the exact method evaluates. */
+  /** Most weight vectors one pass of the exact method evaluates (0, the default: automatic, see {@link LogisticObjective}). */
   public PredictiveMultiplicityJob setMaxBatch(int v) { maxBatch = v; return this; }
   public PredictiveMultiplicityJob setMaxEvaluations(int v) { maxEvaluations = v; return this; }
   /** Probability threshold of {@code ambiguous} and of the probabilistic discrepancy. */
@@ -199,6 +199,7 @@ public final class PredictiveMultiplicityJob {
       info.put("baselineLoss", base.loss());
       info.put("baselinePasses", baselinePasses);
       info.put("totalPasses", obj.passes());
+      info.put("weightVectorsPerPass", obj.maxBatch());
       info.put("tolerance", tolerance);
       info.put("wallTimeSeconds", (System.nanoTime() - t0) / 1e9);
       return new Report(frame(train.sparkSession(), rows), summaries, info);

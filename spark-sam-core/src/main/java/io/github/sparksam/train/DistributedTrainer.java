@@ -3,8 +3,10 @@ package io.github.sparksam.train;
 import io.github.sparksam.backend.BlasInfo;
 import io.github.sparksam.backend.Buf;
 import io.github.sparksam.backend.ComputeBackend;
-import io.github.sparksam.backend.CpuBackend;
+import io.github.sparksam.backend.ComputeBackends;
+import io.github.sparksam.backend.GpuUnavailableException;
 import io.github.sparksam.backend.LossStats;
+import io.github.sparksam.backend.Precision;
 import io.github.sparksam.data.BlockedPartition;
 import io.github.sparksam.data.DataSummary;
 import io.github.sparksam.nn.Network;
@@ -55,6 +57,8 @@ public final class DistributedTrainer {
   double[] params;
   private OptimizerState state;
   private final LossStats epochStats = new LossStats();
+  private EpochListener listener;
+  private String computeBackend = "auto";
 
   public DistributedTrainer(JavaRDD<BlockedPartition> data, DataSummary dataSummary, Network net, TrainingConfig cfg,
                             UpdateRule rule, Optimizer optimizer, LearningRateSchedule schedule) {
@@ -68,8 +72,24 @@ public final class DistributedTrainer {
     this.stepsPerEpoch = (int) Math.min(Integer.MAX_VALUE, (dataSummary.numRows() + cfg.batchSize() - 1) / cfg.batchSize());
     this.totalSteps = (long) stepsPerEpoch * cfg.epochs();
     if (cfg.localSteps() > 1 && !rule.supportsLocalSteps()) {
-      throw new IllegalArgumentException("rule '" + rule.name() + "' cannot run with localSteps > 1");
+      throw new IllegalArgumentException("rule '" + rule.name() + "' cannot run with localSteps > 1: " + rule);
     }
+  }
+
+  /** Called after every epoch (null: none). */
+  public DistributedTrainer setEpochListener(EpochListener l) {
+    this.listener = l;
+    return this;
+  }
+
+  /**
+   * {@code auto} (default), {@code cpu} or {@code gpu}: how each task picks its
+   * {@link ComputeBackend} (see {@link ComputeBackends}).
+   */
+  public DistributedTrainer setComputeBackend(String mode) {
+    ComputeBackends.checkDriverSide(ComputeBackends.Mode.parse(mode));
+    this.computeBackend = ComputeBackends.Mode.parse(mode).paramValue();
+    return this;
   }
 
   /** Trains from {@code initialParams} (not modified) and a fresh optimizer state. */
@@ -83,9 +103,11 @@ public final class DistributedTrainer {
     SparkContext sc = data.context();
     String oldDescription = sc.getLocalProperty("spark.job.description");
     long t0 = System.nanoTime();
-    String blas = tasksBlas();
-    LOG.info("spark-sam: training {} on {} examples in {} partitions, {} steps/epoch, rule={}, optimizer={}, BLAS: {}",
-        net, dataSummary.numRows(), data.getNumPartitions(), stepsPerEpoch, rule.name(), optimizerStep.optimizer(), blas);
+    String[] tasks = tasksBlasAndBackend();   // also fails here, before any step, when computeBackend=gpu has no GPU
+    String blas = tasks[0];
+    LOG.info("spark-sam: training {} on {} examples in {} partitions, {} steps/epoch, rule={}, optimizer={}, BLAS: {}, "
+        + "compute backend: {}", net, dataSummary.numRows(), data.getNumPartitions(), stepsPerEpoch, rule.name(),
+        optimizerStep.optimizer(), blas, tasks[1]);
     List<EpochMetrics> epochs = new ArrayList<>();
     long globalStep = 0;
     try {
@@ -114,26 +136,29 @@ public final class DistributedTrainer {
         LOG.info(String.format(Locale.ROOT, "spark-sam: epoch %d/%d loss %.4f accuracy %.4f time %.2f s (%.1f steps/s)%s",
             m.epoch(), cfg.epochs(), m.loss(), m.accuracy(), m.seconds(), m.stepsPerSecond(),
             m.ruleMetrics().isEmpty() ? "" : " " + m.ruleMetrics()));
+        if (listener != null) listener.onEpochEnd(m, net, params);
       }
     } finally {
       sc.setJobDescription(oldDescription);
     }
     TrainingSummary summary = new TrainingSummary(epochs, (System.nanoTime() - t0) / 1e9, blas, dataSummary.numRows(),
         data.getNumPartitions(), stepsPerEpoch, rule.name(), optimizerStep.optimizer().toString());
+    summary.setComputeBackend(tasks[1]);
     return new TrainingResult(params, state, summary);
   }
 
   /** Everything a task needs besides the step's payload; serialized with each task's closure. */
-  private record Setup(String runId, Network net, TrainingConfig cfg, long numExamples, int stepsPerEpoch)
-      implements Serializable {
+  private record Setup(String runId, Network net, TrainingConfig cfg, long numExamples, int stepsPerEpoch,
+                       String computeBackend) implements Serializable {
     PartitionWorker worker(BlockedPartition p) {
-      ComputeBackend be = CpuBackend.of(cfg.precision());
+      // per executor: probed once and cached; a GPU backend follows the GPU Spark assigned each task
+      ComputeBackend be = ComputeBackends.forTask(computeBackend, cfg.precision()).backend();
       return PartitionWorker.of(p, runId, net, be, cfg, numExamples, stepsPerEpoch);
     }
   }
 
   private Setup setup() {
-    return new Setup(runId, net, cfg, dataSummary.numRows(), stepsPerEpoch);
+    return new Setup(runId, net, cfg, dataSummary.numRows(), stepsPerEpoch, computeBackend);
   }
 
   /** One partition's contribution to a pass. */
@@ -283,9 +308,28 @@ public final class DistributedTrainer {
     return new LocalResult(local, st.slots, seen, all, null);
   }
 
-  /** Which BLAS the tasks use (one short job). */
-  private String tasksBlas() {
-    List<String> seen = data.map(p -> BlasInfo.describe()).collect();
-    return String.join("; ", new TreeSet<>(seen));
+  /**
+   * Which BLAS and which compute backend the tasks use (one short job, before any step; with
+   * {@code computeBackend=gpu} and no usable GPU it fails here with the reason).
+   */
+  private String[] tasksBlasAndBackend() {
+    String mode = computeBackend;
+    Precision prec = cfg.precision();
+    List<String[]> seen;
+    try {
+      seen = data.map(p -> new String[] {BlasInfo.describe(), ComputeBackends.forTask(mode, prec).description()})
+          .collect();
+    } catch (Exception e) {          // SparkException is checked in Java's eyes but thrown by Scala code
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof GpuUnavailableException g) throw new GpuUnavailableException(g.getMessage());
+      }
+      throw e;
+    }
+    TreeSet<String> blas = new TreeSet<>(), backends = new TreeSet<>();
+    for (String[] s : seen) {
+      blas.add(s[0]);
+      backends.add(s[1]);
+    }
+    return new String[] {String.join("; ", blas), String.join("; ", backends)};
   }
 }

@@ -16,6 +16,7 @@ public final class TrainingSummary implements Serializable {
   private final int stepsPerEpoch;
   private final String rule;
   private final String optimizer;
+  private String computeBackend = "cpu";
 
   public TrainingSummary(List<EpochMetrics> epochs, double totalSeconds, String blas, long numExamples, int numPartitions,
                          int stepsPerEpoch, String rule, String optimizer) {
@@ -50,10 +51,18 @@ public final class TrainingSummary implements Serializable {
 
   public String optimizer() { return optimizer; }
 
+  /**
+   * The compute backend(s) the tasks used, with the reason when {@code auto} fell back to the CPU,
+   * e.g. {@code "cpu (auto: no GPU backend on the classpath ...)"} or {@code "cuda device 0 (...)"}.
+   */
+  public String computeBackend() { return computeBackend; }
+
+  void setComputeBackend(String s) { this.computeBackend = s; }
+
   @Override public String toString() {
     EpochMetrics last = epochs.isEmpty() ? null : epochs.get(epochs.size() - 1);
     return "TrainingSummary(" + epochs.size() + " epochs, " + String.format(java.util.Locale.ROOT, "%.1f s", totalSeconds)
         + (last == null ? "" : String.format(java.util.Locale.ROOT, ", final loss %.4f, accuracy %.4f", last.loss(), last.accuracy()))
-        + ", rule=" + rule + ", optimizer=" + optimizer + ", blas=" + blas + ")";
+        + ", rule=" + rule + ", optimizer=" + optimizer + ", blas=" + blas + ", computeBackend=" + computeBackend + ")";
   }
 }

@@ -112,8 +112,9 @@ public class MultiplicityCommand implements Callable<Integer> {
     @Option(names = "--tolerance", description = "Exact method: accuracy of the probability endpoints. Default: ${DEFAULT-VALUE}")
     double tolerance = 1e-6;
 
-    @Option(names = "--max-batch", description = "Exact method: weight vectors per data pass. Default: ${DEFAULT-VALUE}")
-    int maxBatch = 256;
+    @Option(names = "--max-batch", description = "Exact method: most weight vectors per data pass; 0 = automatic "
+            + "(Hessian sums of about 32 MB per partition). Default: ${DEFAULT-VALUE}")
+    int maxBatch = 0;
 
     @Option(names = "--max-targets", description = "Only the first N rows (by id) as targets; 0 = all. Default: ${DEFAULT-VALUE}")
     int maxTargets = 0;
