@@ -22,12 +22,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "spark-sam", mixinStandardHelpOptions = true, versionProvider = SparkSamCli.Version.class,
         description = "Sharpness-aware training and analysis on Apache Spark.",
-<<<<<<< HEAD
-        subcommands = {TrainCommand.class, CompareCommand.class, DemoCommand.class, EvaluateCommand.class,
-                MultiplicityCommand.class,
-=======
         subcommands = {TrainCommand.class, CompareCommand.class, io.github.sparksam.bench.BenchCommand.class, DemoCommand.class, EvaluateCommand.class,
->>>>>>> main
+                MultiplicityCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 2 bad input (options, missing data), 1 other failures."})
 public class SparkSamCli implements Callable<Integer> {
@@ -41,7 +37,7 @@ public class SparkSamCli implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: choose one of train, compare, demo, evaluate, multiplicity");
+        throw new ParameterException(spec.commandLine(), "missing command: choose one of train, compare, bench, demo, evaluate, multiplicity");
     }
 
     /** Entry point: runs the command and exits the JVM with its exit code. */
