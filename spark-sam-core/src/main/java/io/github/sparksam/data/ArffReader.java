@@ -124,6 +124,10 @@ public final class ArffReader {
       rows.add(row);
     }
     if (!data) throw err(source, lineNo, "no @data section");
+    if (rows.isEmpty()) {
+      throw new IllegalArgumentException("ARFF " + source + " has no data rows (0 rows"
+          + (dropped > 0 ? "; all " + dropped + " had a missing value '?' and were dropped" : "") + ")");
+    }
     return new Parsed(relation == null ? "" : relation, attrs, rows, dropped);
   }
 

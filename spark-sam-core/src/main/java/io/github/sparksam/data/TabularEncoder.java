@@ -53,6 +53,7 @@ public final class TabularEncoder {
       throw new IllegalArgumentException("label column '" + labelCol + "' does not exist; available columns: "
           + String.join(", ", schema.fieldNames()));
     }
+    if (df.isEmpty()) throw new IllegalArgumentException("the data is empty (0 rows)");
     if (!Arrays.asList(schema.fieldNames()).contains(ArffReader.ID_COL)) df = withRowIds(df);
     // label -> 0/1
     StructField lf = schema.apply(labelCol);
