@@ -56,8 +56,8 @@ public final class ArffReader {
     public boolean isNominal() { return type.equals("nominal"); }
   }
 
-  /** A parsed file: relation name, attributes, the rows (with an {@code id} column) and how many were dropped. */
-  public record ArffData(String relation, List<Attribute> attributes, Dataset<Row> frame, long droppedRows) {
+  /** A parsed file: relation name, attributes, the rows (with an {@code id} column), how many were kept and dropped. */
+  public record ArffData(String relation, List<Attribute> attributes, Dataset<Row> frame, long numRows, long droppedRows) {
     /** The last attribute: ARFF's conventional class attribute. */
     public Attribute last() { return attributes.get(attributes.size() - 1); }
   }
@@ -303,7 +303,7 @@ public final class ArffReader {
     }
     List<Row> rows = new ArrayList<>(p.rows().size());
     for (Object[] r : p.rows()) rows.add(RowFactory.create(r));
-    return new ArffData(p.relation(), p.attributes(), spark.createDataFrame(rows, schema), p.dropped());
+    return new ArffData(p.relation(), p.attributes(), spark.createDataFrame(rows, schema), rows.size(), p.dropped());
   }
 
   private static IllegalArgumentException err(String src, int lineNo, String msg) {

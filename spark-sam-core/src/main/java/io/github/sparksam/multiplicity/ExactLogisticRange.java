@@ -203,6 +203,8 @@ public final class ExactLogisticRange {
     boolean done, converged;
     double loss = Double.NaN;
     String failure;
+    double[] lastU;          // H^{-1} a at the converged point (for a warm start at a larger epsilon)
+    double lastQ;
 
     private EndpointSearch(double[] a, double f0, double tolS) {
       this.a = a;
@@ -226,6 +228,17 @@ public final class ExactLogisticRange {
       s.w = from.w.clone();
       s.mu = from.mu;
       s.muLo = from.loss <= s.level ? from.mu : 0;
+      double delta = from.loss - from.f0;
+      if (from.converged && from.lastU != null && delta > 0 && from.loss <= s.level) {
+        // the previous solution is w(mu) for the smaller epsilon: take the Newton step on phi for the new
+        // level right away, with the predictor along dw/dmu (no pass spent re-evaluating the old point)
+        double phi = Math.sqrt(2 * delta) - Math.sqrt(2 * eps);
+        double next = from.mu - phi / (from.mu * from.lastQ / Math.sqrt(2 * delta));
+        if (next > s.muLo) {
+          s.w = axpy(s.w, next - from.mu, from.lastU);
+          s.mu = next;
+        }
+      }
       return s;
     }
 
@@ -279,6 +292,8 @@ public final class ExactLogisticRange {
       double psi = f - level;
       if (psi <= 0) muLo = Math.max(muLo, mu); else muHi = Math.min(muHi, mu);
       if (Math.abs(psi) <= 0.5 * tolS * mu) {
+        lastU = u;
+        lastQ = q;
         finish(true, null);
         return;
       }

@@ -1,7 +1,6 @@
 package io.github.sparksam.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -92,7 +91,7 @@ class ArffReaderTest extends SparkTestBase {
       out.write(SMALL.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
     ArffReader.ArffData d = ArffReader.read(spark, new File(dir, "tiny.arff").getPath());   // finds the .gz
-    assertEquals(4, d.frame().count());
+    assertEquals(4, d.numRows());
     TabularEncoder.Encoded enc = TabularEncoder.encode(d.frame().drop("note"), d.last().name(), true);
     assertEquals(List.of("no", "yes"), enc.classNames());
     List<Row> rows = enc.frame().orderBy("id").collectAsList();
@@ -108,7 +107,7 @@ class ArffReaderTest extends SparkTestBase {
     Assumptions.assumeTrue(present, WEKA + "credit-g.arff is missing; install the Debian package weka");
     ArffReader.ArffData credit = ArffReader.read(spark, WEKA + "credit-g.arff");
     assertEquals(21, credit.attributes().size());
-    assertEquals(1000, credit.frame().count());
+    assertEquals(1000, credit.numRows());
     assertEquals("class", credit.last().name());
     TabularEncoder.Encoded enc = TabularEncoder.encode(credit.frame(), "class", true);
     assertEquals(List.of("good", "bad"), enc.classNames());
@@ -119,15 +118,14 @@ class ArffReaderTest extends SparkTestBase {
     assertEquals(enc.frame().first().<Vector>getAs("features").size(), enc.featureNames().size());
 
     ArffReader.ArffData diabetes = ArffReader.read(spark, WEKA + "diabetes.arff");
-    assertEquals(768, diabetes.frame().count());
+    assertEquals(768, diabetes.numRows());
     assertEquals(List.of("tested_negative", "tested_positive"), diabetes.last().values());
 
     ArffReader.ArffData bc = ArffReader.read(spark, WEKA + "breast-cancer.arff");
-    assertEquals(277, bc.frame().count(), "286 rows, 9 with a missing value dropped");
+    assertEquals(277, bc.numRows(), "286 rows, 9 with a missing value dropped");
     assertEquals(9, bc.droppedRows());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> ArffReader.read(spark, WEKA + "breast-cancer.arff", ArffReader.Missing.ERROR));
     assertTrue(e.getMessage().contains("missing value"), e.getMessage());
-    assertNull(null);
   }
 }
