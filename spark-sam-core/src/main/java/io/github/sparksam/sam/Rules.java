@@ -17,12 +17,25 @@ public final class Rules {
     switch (s.rule()) {
       case "none":
         return new StandardTraining();
+      case "sam":
+        return sharpnessAware(new SamPerturbation(s.rho()), s, net, coupledL2);
+      case "asam":
+        return sharpnessAware(new AsamPerturbation(s.rho(), s.adaptiveEta(), AsamPerturbation.Scope.parse(s.adaptiveScope()),
+            net.layout()), s, net, coupledL2);
       case "saf":
         return SharpnessAwareTrainingForFree.of(s, epochs);
       case "mesa":
         return MemoryEfficientSharpnessAware.of(s, epochs);
       default:
-        throw new IllegalArgumentException("rule '" + s.rule() + "' is not available yet; valid rules: none");
+        throw new IllegalArgumentException("rule '" + s.rule() + "' is not available; valid rules: "
+            + String.join(", ", RuleSettings.RULES));
     }
+  }
+
+  /** SAM or ASAM with the settings' scope, micro-batch size and weight-decay mode. */
+  private static UpdateRule sharpnessAware(Perturbation p, RuleSettings s, Network net, double coupledL2) {
+    return new SharpnessAwareMinimization(p, SharpnessAwareMinimization.PerturbationScope.parse(s.perturbation()),
+        s.microBatchSize(), SharpnessAwareMinimization.WeightDecayMode.parse(s.weightDecayMode()), coupledL2,
+        net.layout());
   }
 }

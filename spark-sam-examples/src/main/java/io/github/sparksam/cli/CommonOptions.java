@@ -54,7 +54,7 @@ public class CommonOptions {
     }
 
     /** Builds (or gets) the SparkSession: master as above, the --conf entries, 127.0.0.1 as driver host when local. */
-    SparkSession createSession(String appName) {
+    public SparkSession createSession(String appName) {
         Map<String, String> confs = confMap();
         String m = effectiveMaster();
         SparkSession.Builder b = SparkSession.builder().appName(appName).master(m);

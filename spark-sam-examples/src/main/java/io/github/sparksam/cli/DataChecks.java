@@ -7,7 +7,7 @@ import org.apache.hadoop.conf.Configuration;
 import io.github.sparksam.data.FashionMnist;
 
 /** Input checks the commands run before paying for a SparkSession. */
-final class DataChecks {
+public final class DataChecks {
     private DataChecks() {
     }
 
@@ -15,7 +15,7 @@ final class DataChecks {
      * For a local folder (no scheme, or {@code file:}), fails fast with the install hint when Fashion-MNIST is missing.
      * Other file systems are checked once Spark (and its Hadoop configuration) is up.
      */
-    static void requireFashionMnistBeforeSpark(String dir) {
+    public static void requireFashionMnistBeforeSpark(String dir) {
         String scheme;
         try {
             scheme = new URI(dir).getScheme();

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "spark-sam", mixinStandardHelpOptions = true, versionProvider = SparkSamCli.Version.class,
         description = "Sharpness-aware training and analysis on Apache Spark.",
-        subcommands = {TrainCommand.class, CompareCommand.class, DemoCommand.class, EvaluateCommand.class,
+        subcommands = {TrainCommand.class, CompareCommand.class, io.github.sparksam.bench.BenchCommand.class, DemoCommand.class, EvaluateCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 2 bad input (options, missing data), 1 other failures."})
 public class SparkSamCli implements Callable<Integer> {

@@ -1,0 +1,344 @@
+package io.github.sparksam.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.sparksam.backend.BlasInfo;
+import io.github.sparksam.cli.CommonOptions;
+import io.github.sparksam.cli.OutputDir;
+import io.github.sparksam.data.FashionMnist;
+import io.github.sparksam.ml.SharpnessAwareClassifier;
+import io.github.sparksam.nn.Activation;
+import io.github.sparksam.nn.Network;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.ml.classification.LogisticRegression;
+import org.apache.spark.ml.classification.MultilayerPerceptronClassifier;
+import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code spark-sam bench}: one process, one run, side by side on Fashion-MNIST: the plain
+ * single-thread Java loop (the limit), our trainer with each rule on local Spark, MLlib's MLP and
+ * logistic regression, and PyTorch on the CPU when Debian's python3-torch is installed. Each case
+ * runs several times; per-epoch times are medians of epochs 2..N (epoch 1 includes JIT warm-up),
+ * with min-max spread over runs. Writes {@code bench.json} and {@code bench.md}.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Side-by-side benchmark on Fashion-MNIST: plain Java loop, spark-sam rules, MLlib, PyTorch.")
+public class BenchCommand implements Callable<Integer> {
+
+  static final List<String> ALL_CASES = List.of("plain", "sgd", "sgd-local", "msam", "sam-global", "asam", "saf", "mesa",
+      "softmax-sgd", "mllib-mlp-lbfgs", "mllib-mlp-gd", "mllib-lr", "torch");
+  static final List<String> QUICK_CASES = List.of("plain", "sgd", "sgd-local", "msam", "saf", "mesa", "mllib-lr");
+
+  @Spec CommandSpec spec;
+  @Mixin CommonOptions common = new CommonOptions();
+
+  @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST folder. Default: ${DEFAULT-VALUE}")
+  String data = FashionMnist.DEFAULT_DIR;
+  @Option(names = "--quick", description = "CI smoke: 3000 rows, 2 epochs, 1 run, a few cases; never fails on timings.")
+  boolean quick;
+  @Option(names = "--cases", split = ",", description = "Cases to run (default: all). One of: plain, sgd, sgd-local, msam, "
+      + "sam-global, asam, saf, mesa, softmax-sgd, mllib-mlp-lbfgs, mllib-mlp-gd, mllib-lr, torch")
+  List<String> cases;
+  @Option(names = "--epochs", description = "Default: ${DEFAULT-VALUE}") int epochs = 3;
+  @Option(names = "--repeats", description = "Runs per case. Default: ${DEFAULT-VALUE}") int repeats = 3;
+  @Option(names = "--limit", description = "Training rows; 0 = all. Default: ${DEFAULT-VALUE}") int limit = 0;
+  @Option(names = "--batch-size", description = "Default: ${DEFAULT-VALUE}") int batchSize = 128;
+  @Option(names = "--lr", description = "Default: ${DEFAULT-VALUE}") double lr = 0.1;
+  @Option(names = "--local-steps", description = "K of the sgd-local case. Default: ${DEFAULT-VALUE}") int localSteps = 16;
+  @Option(names = "--mllib-iterations", description = "maxIter of MLlib's MLP. Default: ${DEFAULT-VALUE}") int mllibIter = 20;
+  @Option(names = "--target-accuracy", description = "Test accuracy for time-to-accuracy; default: MLlib MLP l-bfgs's final accuracy")
+  Double targetAccuracy;
+  @Option(names = "--torch-threads", description = "PyTorch threads. Default: ${DEFAULT-VALUE} (local[2] uses 2 cores)")
+  int torchThreads = 2;
+  @Option(names = "--python", description = "Python with torch. Default: ${DEFAULT-VALUE}") String python = "/usr/bin/python3";
+  @Option(names = "--seed", description = "Default: ${DEFAULT-VALUE}") long seed = 42;
+  @Option(names = "--out", paramLabel = "DIR", description = "Output folder. Default: ${DEFAULT-VALUE}")
+  String out = "./spark-sam-bench";
+
+  /** One case's runs. */
+  record CaseResult(String name, String description, List<double[]> epochSeconds, List<double[]> testAccuracy,
+                    long stepsPerEpoch, String note) {
+    BenchStats perEpoch() {
+      double[] med = epochSeconds.stream().mapToDouble(e -> BenchStats.of(BenchStats.steadyEpochs(e)).median()).toArray();
+      return BenchStats.of(med);
+    }
+
+    double finalAccuracy() {
+      return BenchStats.of(testAccuracy.stream().mapToDouble(a -> a[a.length - 1]).toArray()).median();
+    }
+
+    /** Median over runs of the training seconds until test accuracy first reaches {@code target}; NaN if never. */
+    double timeTo(double target) {
+      double[] t = new double[epochSeconds.size()];
+      for (int r = 0; r < t.length; r++) {
+        double sum = 0;
+        t[r] = Double.NaN;
+        for (int e = 0; e < epochSeconds.get(r).length; e++) {
+          sum += epochSeconds.get(r)[e];
+          if (testAccuracy.get(r)[e] >= target) {
+            t[r] = sum;
+            break;
+          }
+        }
+      }
+      return BenchStats.of(t).median();
+    }
+  }
+
+  @Override public Integer call() throws Exception {
+    PrintWriter console = spec.commandLine().getOut();
+    if (quick) {
+      limit = limit == 0 ? 3000 : limit;
+      epochs = 2;
+      repeats = 1;
+      mllibIter = 3;
+    }
+    List<String> run = cases != null ? cases : quick ? QUICK_CASES : ALL_CASES;
+    for (String c : run) {
+      if (!ALL_CASES.contains(c)) throw new IllegalArgumentException("--cases: unknown case '" + c + "'; valid: " + ALL_CASES);
+    }
+    if (epochs < 1 || repeats < 1) throw new IllegalArgumentException("--epochs and --repeats must be >= 1");
+    io.github.sparksam.cli.DataChecks.requireFashionMnistBeforeSpark(data);
+    SparkSession spark = common.createSession("spark-sam bench");
+    try {
+      return bench(spark, run, console);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private int bench(SparkSession spark, List<String> run, PrintWriter console) throws Exception {
+    int parts = spark.sparkContext().defaultParallelism();
+    Dataset<Row> train = FashionMnist.loadTrain(spark, data, parts, limit).cache();
+    Dataset<Row> test = FashionMnist.loadTest(spark, data, parts, quick ? 1000 : 0).cache();
+    LocalData localTrain = LocalData.collect(train);
+    LocalData localTest = LocalData.collect(test);
+    Network mlp = Network.mlp(784, new int[] {128}, 10, Activation.RELU, Network.Head.MULTINOMIAL);
+    long steps = (localTrain.rows() + batchSize - 1) / batchSize;
+    String blas = BlasInfo.describe();
+    console.printf("spark-sam bench: %d train / %d test rows, %d partitions, master %s, %d epochs x %d runs, BLAS %s%n",
+        localTrain.rows(), localTest.rows(), parts, spark.sparkContext().master(), epochs, repeats, blas);
+    console.flush();
+    // warm the JIT and Spark once, outside every measurement
+    warmUp(spark, train, mlp, localTrain, localTest);
+
+    Map<String, CaseResult> results = new LinkedHashMap<>();
+    for (String c : run) {
+      console.printf("spark-sam bench: %s ...%n", c);
+      console.flush();
+      CaseResult r = runCase(c, train, test, localTrain, localTest, mlp, steps, parts, spark);
+      if (r != null) {
+        results.put(c, r);
+        console.printf("spark-sam bench: %s: per epoch %s s, final test accuracy %.4f%s%n", c, r.perEpoch(),
+            r.finalAccuracy(), r.note() == null ? "" : " (" + r.note() + ")");
+        console.flush();
+      }
+    }
+    report(spark, results, parts, blas, console);
+    train.unpersist();
+    test.unpersist();
+    return 0;
+  }
+
+  private void warmUp(SparkSession spark, Dataset<Row> train, Network mlp, LocalData localTrain, LocalData localTest) {
+    Dataset<Row> small = train.limit(Math.min(2000, localTrain.rows()));
+    new SharpnessAwareClassifier().setEpochs(1).setBatchSize(batchSize).fit(small);
+    LocalData l = new LocalData(localTrain.x(), localTrain.y(), Math.min(2000, localTrain.rows()), localTrain.features());
+    PlainSgdLoop.run(mlp, l, localTest, 1, batchSize, lr, seed);
+  }
+
+  private CaseResult runCase(String c, Dataset<Row> train, Dataset<Row> test, LocalData localTrain, LocalData localTest,
+                             Network mlp, long steps, int parts, SparkSession spark) throws Exception {
+    List<double[]> secs = new ArrayList<>(), accs = new ArrayList<>();
+    switch (c) {
+      case "plain" -> {
+        for (int r = 0; r < repeats; r++) {
+          PlainSgdLoop.Result res = PlainSgdLoop.run(mlp, localTrain, localTest, epochs, batchSize, lr, seed);
+          secs.add(res.epochSeconds());
+          accs.add(res.testAccuracy());
+        }
+        return new CaseResult(c, "plain Java loop, 1 thread, same network/BLAS/batches (the limit)", secs, accs, steps, null);
+      }
+      case "mllib-mlp-lbfgs", "mllib-mlp-gd" -> {
+        String solver = c.endsWith("lbfgs") ? "l-bfgs" : "gd";
+        for (int r = 0; r < repeats; r++) {
+          MultilayerPerceptronClassifier m = new MultilayerPerceptronClassifier().setLayers(new int[] {784, 128, 10})
+              .setMaxIter(mllibIter).setSolver(solver).setSeed(seed);
+          long t0 = System.nanoTime();
+          var model = m.fit(train);
+          double s = (System.nanoTime() - t0) / 1e9;
+          secs.add(new double[] {s});
+          accs.add(new double[] {accuracy(model, test)});
+        }
+        return new CaseResult(c, "MLlib MultilayerPerceptronClassifier " + solver + ", maxIter " + mllibIter
+            + " (time = whole fit)", secs, accs, mllibIter, null);
+      }
+      case "mllib-lr" -> {
+        int iters = quick ? 3 : 50;
+        for (int r = 0; r < repeats; r++) {
+          LogisticRegression m = new LogisticRegression().setFamily("multinomial").setMaxIter(iters);
+          long t0 = System.nanoTime();
+          var model = m.fit(train);
+          secs.add(new double[] {(System.nanoTime() - t0) / 1e9});
+          accs.add(new double[] {accuracy(model, test)});
+        }
+        return new CaseResult(c, "MLlib LogisticRegression multinomial, maxIter " + iters + " (time = whole fit)", secs,
+            accs, iters, null);
+      }
+      case "torch" -> {
+        return torch(localTrain, secs, accs, steps);
+      }
+      default -> {
+        SharpnessAwareClassifier est = estimator(c);
+        for (int r = 0; r < repeats; r++) {
+          double[] acc = new double[epochs];
+          est.setEpochListener((m, net, params) -> acc[m.epoch() - 1] = PlainSgdLoop.accuracy(net, params, localTest));
+          var model = est.fit(train);
+          secs.add(model.summary().epochs().stream().mapToDouble(e -> e.seconds()).toArray());
+          accs.add(acc);
+        }
+        return new CaseResult(c, describe(c, parts), secs, accs, steps, null);
+      }
+    }
+  }
+
+  private SharpnessAwareClassifier estimator(String c) {
+    SharpnessAwareClassifier e = new SharpnessAwareClassifier().setHiddenLayers(new int[] {128}).setOptimizer("sgd")
+        .setLearningRate(lr).setBatchSize(batchSize).setEpochs(epochs).setSeed(seed);
+    return switch (c) {
+      case "sgd" -> e;
+      case "sgd-local" -> e.setLocalSteps(localSteps);
+      case "msam" -> e.setRule("sam").setPerturbation("partition");
+      case "sam-global" -> e.setRule("sam").setPerturbation("global");
+      case "asam" -> e.setRule("asam").setRho(0.5);
+      case "saf" -> e.setRule("saf").setSafLag(1).setKlStartEpoch(0);
+      case "mesa" -> e.setRule("mesa").setKlStartEpoch(0);
+      case "softmax-sgd" -> e.setModelType("softmax");
+      default -> throw new IllegalArgumentException(c);
+    };
+  }
+
+  private String describe(String c, int parts) {
+    String base = "spark-sam on local Spark (" + parts + " partitions), ";
+    return base + switch (c) {
+      case "sgd" -> "SGD, synchronous (one Spark job per step)";
+      case "sgd-local" -> "SGD with localSteps=" + localSteps + " (model averaging every " + localSteps + " steps)";
+      case "msam" -> "m-SAM (rho 0.05, perturbation per partition slice; one job per step)";
+      case "sam-global" -> "global SAM (rho 0.05; two jobs per step)";
+      case "asam" -> "ASAM (rho 0.5, eta 0.01, weights only; per partition)";
+      case "saf" -> "SAF (lambda 0.3, tau 5, lag 1, term on from epoch 2)";
+      case "mesa" -> "MESA (lambda 0.8, tau 5, EMA 0.999, term on from epoch 2)";
+      case "softmax-sgd" -> "softmax regression, SGD (compare with mllib-lr)";
+      default -> c;
+    };
+  }
+
+  private static double accuracy(ProbabilisticClassificationModel<Vector, ?> model, Dataset<Row> test) {
+    return model.transform(test).filter("prediction = label").count() / (double) test.count();
+  }
+
+  private CaseResult torch(LocalData localTrain, List<double[]> secs, List<double[]> accs, long steps) throws Exception {
+    if (!Files.isExecutable(Path.of(python)) || new ProcessBuilder(python, "-c", "import torch").start().waitFor() != 0) {
+      return new CaseResult("torch", "PyTorch MLP on the CPU", secs, accs, steps,
+          "skipped: " + python + " cannot import torch (apt-get install python3-torch)");
+    }
+    Path script = Files.createTempFile("spark-sam-torch", ".py");
+    try (InputStream in = BenchCommand.class.getResourceAsStream("torch_mlp.py")) {
+      Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    ObjectMapper json = new ObjectMapper();
+    String torchVersion = null;
+    for (int r = 0; r < repeats; r++) {
+      ObjectNode a = json.createObjectNode().put("threads", torchThreads).put("seed", seed + r).put("dir", data)
+          .put("limit", limit).put("hidden", 128).put("lr", lr).put("batch", batchSize).put("epochs", epochs);
+      Process p = new ProcessBuilder(python, script.toString(), a.toString()).redirectErrorStream(false).start();
+      String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      String stderr = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+        throw new IllegalStateException("the PyTorch run failed: " + stderr.strip());
+      }
+      var res = json.readTree(stdout.strip().lines().reduce((x, y) -> y).orElse("{}"));
+      secs.add(json.convertValue(res.get("epochSeconds"), double[].class));
+      accs.add(json.convertValue(res.get("testAccuracy"), double[].class));
+      torchVersion = res.get("torch").asText();
+    }
+    Files.deleteIfExists(script);
+    return new CaseResult("torch", "PyTorch " + torchVersion + " MLP on the CPU, " + torchThreads + " threads, plain SGD",
+        secs, accs, steps, null);
+  }
+
+  private void report(SparkSession spark, Map<String, CaseResult> results, int parts, String blas, PrintWriter console)
+      throws Exception {
+    double plain = results.containsKey("plain") ? results.get("plain").perEpoch().median() : Double.NaN;
+    double sgd = results.containsKey("sgd") ? results.get("sgd").perEpoch().median() : Double.NaN;
+    double target = targetAccuracy != null ? targetAccuracy
+        : results.containsKey("mllib-mlp-lbfgs") ? results.get("mllib-mlp-lbfgs").finalAccuracy() : 0.80;
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode root = json.createObjectNode();
+    ObjectNode cfg = root.putObject("config");
+    cfg.put("master", spark.sparkContext().master()).put("partitions", parts).put("epochs", epochs).put("repeats", repeats)
+        .put("limit", limit).put("batchSize", batchSize).put("lr", lr).put("localSteps", localSteps).put("quick", quick)
+        .put("seed", seed).put("targetAccuracy", target);
+    root.put("blas", blas);
+    ArrayNode arr = root.putArray("cases");
+    StringBuilder md = new StringBuilder();
+    md.append(String.format(Locale.ROOT, "master %s, %d partitions, batch %d, lr %s, %d epochs x %d runs, BLAS %s; "
+        + "target test accuracy %.4f%n%n", spark.sparkContext().master(), parts, batchSize, lr, epochs, repeats, blas, target));
+    md.append("| case | s/epoch median [min-max] | steps/s | final test acc | time to target (s) | x plain | x sgd |\n");
+    md.append("|---|---|---|---|---|---|---|\n");
+    for (CaseResult r : results.values()) {
+      BenchStats pe = r.perEpoch();
+      double tt = r.timeTo(target);
+      ObjectNode o = arr.addObject();
+      o.put("name", r.name()).put("description", r.description());
+      if (r.note() != null) o.put("note", r.note());
+      if (r.epochSeconds().isEmpty()) {
+        md.append(String.format(Locale.ROOT, "| %s | %s | | | | | |%n", r.name(), r.note()));
+        continue;
+      }
+      o.put("secondsPerEpochMedian", pe.median()).put("secondsPerEpochMin", pe.min()).put("secondsPerEpochMax", pe.max())
+          .put("stepsPerSecond", r.stepsPerEpoch() / pe.median()).put("finalTestAccuracy", r.finalAccuracy())
+          .put("secondsToTarget", tt).put("ratioToPlain", pe.median() / plain).put("ratioToSgd", pe.median() / sgd);
+      o.set("epochSeconds", json.valueToTree(r.epochSeconds()));
+      o.set("testAccuracy", json.valueToTree(r.testAccuracy()));
+      md.append(String.format(Locale.ROOT, "| %s | %.3f [%.3f-%.3f] | %.1f | %.4f | %s | %.2f | %.2f |%n", r.name(),
+          pe.median(), pe.min(), pe.max(), r.stepsPerEpoch() / pe.median(), r.finalAccuracy(),
+          Double.isNaN(tt) ? "not reached" : String.format(Locale.ROOT, "%.2f", tt), pe.median() / plain, pe.median() / sgd));
+    }
+    md.append("\nCases:\n");
+    for (CaseResult r : results.values()) md.append("- `").append(r.name()).append("`: ").append(r.description()).append('\n');
+    md.append("\nPer-epoch times are medians of epochs 2..N of each run (epoch 1 includes JIT warm-up), then the median "
+        + "[min-max] over runs; MLlib rows time the whole fit. Time to target sums whole epochs (epoch 1 included) until "
+        + "the test accuracy after an epoch first reaches the target.\n");
+    OutputDir dir = new OutputDir(out, spark.sparkContext().hadoopConfiguration());
+    try (var os = dir.create("bench.json")) {
+      json.writerWithDefaultPrettyPrinter().writeValue(os, root);
+    }
+    try (var os = dir.create("bench.md")) {
+      os.write(md.toString().getBytes(StandardCharsets.UTF_8));
+    }
+    console.printf("%n%s%nspark-sam bench: wrote %s/{bench.json,bench.md}%n", md, dir);
+    console.flush();
+  }
+}
