@@ -96,6 +96,7 @@ public class SharpnessAwareClassifier
   private DoubleParam labelSmoothing;
   private DoubleParam maxGradNorm;
   private Param<String> weightCol;
+  private transient io.github.sparksam.train.EpochListener epochListener;
   // sharpness-aware rules
   private Param<String> rule;
   private DoubleParam rho;
@@ -413,6 +414,15 @@ public class SharpnessAwareClassifier
   public SharpnessAwareClassifier setKlEndEpoch(int v) { return (SharpnessAwareClassifier) set(klEndEpoch, v); }
   public SharpnessAwareClassifier setEmaDecay(double v) { return (SharpnessAwareClassifier) set(emaDecay, v); }
 
+  /**
+   * A driver-side callback after every epoch (not a param: not persisted, not copied by
+   * {@code copy}); e.g. to evaluate held-out accuracy during training.
+   */
+  public SharpnessAwareClassifier setEpochListener(io.github.sparksam.train.EpochListener l) {
+    this.epochListener = l;
+    return this;
+  }
+
   /** The rule params as one value. */
   public RuleSettings ruleSettings() {
     return new RuleSettings(getRule(), getRho(), getPerturbation(), getMicroBatchSize(), getAdaptiveEta(),
@@ -473,7 +483,7 @@ public class SharpnessAwareClassifier
       LearningRateSchedule schedule = Optimizers.schedule(getLrSchedule(), getLearningRate(),
           stepsPerEpoch * getLrStepEpochs(), getLrGamma(), getMinLearningRate(), stepsPerEpoch * getWarmupEpochs());
       DistributedTrainer trainer = new DistributedTrainer(blocked, ds, net, cfg, updateRule(net, cfg.l2()), opt, schedule)
-          .checkpointTo(getCheckpointDir(), getCheckpointInterval());
+          .checkpointTo(getCheckpointDir(), getCheckpointInterval()).setEpochListener(epochListener);
       TrainingResult result;
       running = trainer;
       try {

@@ -55,6 +55,7 @@ public final class DistributedTrainer {
   double[] params;
   private OptimizerState state;
   private LossStats epochStats = new LossStats();
+  private EpochListener listener;
   // recovery accounting (see TrainingSummary)
   private final java.util.Set<Integer> partitionsSeen = new java.util.HashSet<>();
   private long failedTaskAttempts;
@@ -80,8 +81,14 @@ public final class DistributedTrainer {
     this.stepsPerEpoch = (int) Math.min(Integer.MAX_VALUE, (dataSummary.numRows() + cfg.batchSize() - 1) / cfg.batchSize());
     this.totalSteps = (long) stepsPerEpoch * cfg.epochs();
     if (cfg.localSteps() > 1 && !rule.supportsLocalSteps()) {
-      throw new IllegalArgumentException("rule '" + rule.name() + "' cannot run with localSteps > 1");
+      throw new IllegalArgumentException("rule '" + rule.name() + "' cannot run with localSteps > 1: " + rule);
     }
+  }
+
+  /** Called after every epoch (null: none). */
+  public DistributedTrainer setEpochListener(EpochListener l) {
+    this.listener = l;
+    return this;
   }
 
   /**
@@ -208,6 +215,7 @@ public final class DistributedTrainer {
           failedTaskAttempts + partitionStateRebuilds == 0 ? "" : String.format(Locale.ROOT,
               " [recovery so far: %d failed task attempts, %d partition states rebuilt]", failedTaskAttempts,
               partitionStateRebuilds)));
+      if (listener != null) listener.onEpochEnd(m, net, params);
       boolean periodic = checkpointInterval > 0 && (epoch + 1) % checkpointInterval == 0;
       if (periodic || checkpointRequested) {
         checkpointRequested = false;
