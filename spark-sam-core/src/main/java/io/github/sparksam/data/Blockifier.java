@@ -36,8 +36,7 @@ public final class Blockifier {
   public static JavaRDD<BlockedPartition> blockify(Dataset<Row> data, InputColumns cols, Precision precision,
                                                   int numPartitions, int numClasses) {
     InputColumns.FeatureType ft = cols.validate(data.schema(), true);
-    Column weight = cols.hasWeight() ? col(cols.weight()).cast("double") : lit(1.0);
-    Dataset<Row> slim = data.select(col(cols.features()), col(cols.label()).cast("double"), weight);
+    Dataset<Row> slim = select(data, cols);
     JavaPairRDD<Long, Row> withIds = slim.toJavaRDD().zipWithIndex().mapToPair(t -> new Tuple2<>(t._2(), t._1()));
     if (numPartitions > 0 && numPartitions != withIds.getNumPartitions()) {
       withIds = withIds.partitionBy(new HashPartitioner(numPartitions));
@@ -47,6 +46,17 @@ public final class Blockifier {
       BlockedPartition p = build(idx, it, checker, precision);
       return Collections.singletonList(p).iterator();
     }, true);
+  }
+
+  /**
+   * The columnar part of {@link #blockify}: (features, label as double, weight as double). Only
+   * projections and casts, so with array features RAPIDS runs it, and everything before it, on the
+   * GPU; the row-wise blocking after it is JVM code.
+   */
+  public static Dataset<Row> select(Dataset<Row> data, InputColumns cols) {
+    cols.validate(data.schema(), true);
+    Column weight = cols.hasWeight() ? col(cols.weight()).cast("double") : lit(1.0);
+    return data.select(col(cols.features()), col(cols.label()).cast("double"), weight);
   }
 
   private static BlockedPartition build(int index, Iterator<Tuple2<Long, Row>> rows, RowChecker checker,

@@ -43,6 +43,7 @@ public class SharpnessAwareClassificationModel
   private TrainingSummary summary;
   /** The user's features column when transforming array features through a temporary vector column. */
   private String reportedFeaturesCol;
+  private org.apache.spark.ml.param.StringArrayParam inputCols;
 
   public SharpnessAwareClassificationModel(String uid, Network network, double[] weights) {
     this(stash(uid), network, weights);
@@ -51,6 +52,9 @@ public class SharpnessAwareClassificationModel
   private SharpnessAwareClassificationModel(Void ignored, Network network, double[] weights) {
     super();
     PENDING_UID.remove();
+    inputCols = new org.apache.spark.ml.param.StringArrayParam(this, "inputCols", "numeric feature columns to use "
+        + "instead of featuresCol (assembled as array<double>; empty: use featuresCol)");
+    setDefault(inputCols, new String[0]);
     if (weights.length != network.numParams()) {
       throw new IllegalArgumentException("model weights have " + weights.length + " entries but " + network
           + " needs " + network.numParams());
@@ -74,6 +78,22 @@ public class SharpnessAwareClassificationModel
 
   /** A copy of the flat weight vector (layout: {@code network().layout()}). */
   public double[] weights() { return weights.clone(); }
+
+  public org.apache.spark.ml.param.StringArrayParam inputCols() { return inputCols; }
+
+  public String[] getInputCols() { return $(inputCols); }
+
+  public SharpnessAwareClassificationModel setInputCols(String[] v) {
+    return (SharpnessAwareClassificationModel) set(inputCols, v);
+  }
+
+  /** A copy reading features from the assembled array column instead of {@code inputCols}. */
+  private SharpnessAwareClassificationModel viaAssembled() {
+    SharpnessAwareClassificationModel m = copy(ParamMap.empty());
+    m.set(m.inputCols, new String[0]);
+    m.set(m.featuresCol(), io.github.sparksam.data.InputColumns.ASSEMBLED);
+    return m;
+  }
 
   @Override public int numClasses() { return network.numClasses(); }
 
@@ -122,6 +142,15 @@ public class SharpnessAwareClassificationModel
   }
 
   @Override public StructType transformSchema(StructType schema) {
+    if (getInputCols().length > 0) {
+      if (getInputCols().length != network.numFeatures()) {
+        throw new IllegalArgumentException("inputCols has " + getInputCols().length + " columns but the model was "
+            + "trained on " + network.numFeatures() + " features");
+      }
+      StructType out = viaAssembled().transformSchema(
+          io.github.sparksam.data.InputColumns.withAssembled(schema, getInputCols()));
+      return SharpnessAwareClassifier.dropField(out, io.github.sparksam.data.InputColumns.ASSEMBLED);
+    }
     if (!ArrayFeatures.isArray(schema, getFeaturesCol())) {
       checkDeclaredSize(schema);
       return super.transformSchema(schema);
@@ -146,6 +175,10 @@ public class SharpnessAwareClassificationModel
 
   @Override public Dataset<Row> transform(Dataset<?> dataset) {
     transformSchema(dataset.schema(), true);
+    if (getInputCols().length > 0) {
+      return viaAssembled().transform(io.github.sparksam.data.InputColumns.assembleArray(dataset, getInputCols()))
+          .drop(io.github.sparksam.data.InputColumns.ASSEMBLED);
+    }
     if (!ArrayFeatures.isArray(dataset.schema(), getFeaturesCol())) return super.transform(dataset);
     // array<float|double> features: predict from a temporary vector column, keep the array column
     String tmp = "__spark_sam_features_" + Math.abs(uid().hashCode());

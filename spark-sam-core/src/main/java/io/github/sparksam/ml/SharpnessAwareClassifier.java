@@ -30,6 +30,7 @@ import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.param.StringArrayParam;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable;
@@ -96,6 +97,8 @@ public class SharpnessAwareClassifier
   private DoubleParam labelSmoothing;
   private DoubleParam maxGradNorm;
   private Param<String> weightCol;
+  private StringArrayParam inputCols;
+  private Param<String> computeBackend;
   private transient io.github.sparksam.train.EpochListener epochListener;
   // sharpness-aware rules
   private Param<String> rule;
@@ -185,6 +188,11 @@ public class SharpnessAwareClassifier
     maxGradNorm = new DoubleParam(this, "maxGradNorm", "clip the gradient's global L2 norm to this (0 = no clipping)",
         ParamValidators.gtEq(0));
     weightCol = new Param<>(this, "weightCol", "example weight column name (empty: all weights 1)");
+    inputCols = new StringArrayParam(this, "inputCols", "numeric feature columns to use instead of featuresCol "
+        + "(assembled as array<double> with array(), which RAPIDS keeps on the GPU; empty: use featuresCol)");
+    computeBackend = new Param<>(this, "computeBackend", "where tasks run the block forward/backward: auto (a GPU "
+        + "if spark-sam-gpu is attached and the task's GPU works, else the CPU, logged once per executor), cpu, "
+        + "or gpu (fail before training if there is none)", oneOf(io.github.sparksam.backend.ComputeBackends.MODES));
 
     rule = new Param<>(this, "rule", "sharpness-aware rule wrapped around the optimizer: none, sam, asam, saf, mesa",
         oneOf(RuleSettings.RULES));
@@ -267,6 +275,8 @@ public class SharpnessAwareClassifier
     setDefault(labelSmoothing, 0.0);
     setDefault(maxGradNorm, 0.0);
     setDefault(weightCol, "");
+    setDefault(inputCols, new String[0]);
+    setDefault(computeBackend, "auto");
   }
 
   static Function1<String, Object> oneOf(String[] allowed) {
@@ -299,6 +309,8 @@ public class SharpnessAwareClassifier
   public DoubleParam labelSmoothing() { return labelSmoothing; }
   public DoubleParam maxGradNorm() { return maxGradNorm; }
   public Param<String> weightCol() { return weightCol; }
+  public StringArrayParam inputCols() { return inputCols; }
+  public Param<String> computeBackend() { return computeBackend; }
   public Param<String> rule() { return rule; }
   public DoubleParam rho() { return rho; }
   public Param<String> perturbation() { return perturbation; }
@@ -359,6 +371,8 @@ public class SharpnessAwareClassifier
   public double getLabelSmoothing() { return (Double) $(labelSmoothing); }
   public double getMaxGradNorm() { return (Double) $(maxGradNorm); }
   public String getWeightCol() { return $(weightCol); }
+  public String[] getInputCols() { return $(inputCols); }
+  public String getComputeBackend() { return $(computeBackend); }
   public String getRule() { return $(rule); }
   public double getRho() { return (Double) $(rho); }
   public String getPerturbation() { return $(perturbation); }
@@ -399,6 +413,8 @@ public class SharpnessAwareClassifier
   public SharpnessAwareClassifier setLabelSmoothing(double v) { return (SharpnessAwareClassifier) set(labelSmoothing, v); }
   public SharpnessAwareClassifier setMaxGradNorm(double v) { return (SharpnessAwareClassifier) set(maxGradNorm, v); }
   public SharpnessAwareClassifier setWeightCol(String v) { return (SharpnessAwareClassifier) set(weightCol, v); }
+  public SharpnessAwareClassifier setInputCols(String[] v) { return (SharpnessAwareClassifier) set(inputCols, v); }
+  public SharpnessAwareClassifier setComputeBackend(String v) { return (SharpnessAwareClassifier) set(computeBackend, lower(v)); }
   public SharpnessAwareClassifier setRule(String v) { return (SharpnessAwareClassifier) set(rule, lower(v)); }
   public SharpnessAwareClassifier setRho(double v) { return (SharpnessAwareClassifier) set(rho, v); }
   public SharpnessAwareClassifier setPerturbation(String v) { return (SharpnessAwareClassifier) set(perturbation, lower(v)); }
@@ -434,9 +450,41 @@ public class SharpnessAwareClassifier
 
   // ---------------------------------------------------------------- schema and training
   @Override public StructType transformSchema(StructType schema) {
+    if (getInputCols().length > 0) {
+      SharpnessAwareClassifier viaArray = copy(ParamMap.empty());
+      viaArray.set(viaArray.inputCols(), new String[0]);
+      viaArray.set(viaArray.featuresCol(), InputColumns.ASSEMBLED);
+      StructType out = viaArray.transformSchema(InputColumns.withAssembled(schema, getInputCols()));
+      return dropField(out, InputColumns.ASSEMBLED);
+    }
     if (!ArrayFeatures.isArray(schema, getFeaturesCol())) return super.transformSchema(schema);
     return ArrayFeatures.restore(super.transformSchema(ArrayFeatures.asVector(schema, getFeaturesCol())), schema,
         getFeaturesCol());
+  }
+
+  static StructType dropField(StructType s, String name) {
+    return new StructType(Arrays.stream(s.fields()).filter(f -> !f.name().equals(name))
+        .toArray(org.apache.spark.sql.types.StructField[]::new));
+  }
+
+  /**
+   * The DataFrame whose plan a fit runs before blockifying (features, label as double, weight as
+   * double): the part of the work RAPIDS can place on the GPU. Public so that plan checks (such
+   * as {@code ci/rapids-explain.sh}) inspect exactly what {@link #fit} runs.
+   */
+  public Dataset<Row> trainingInput(Dataset<?> dataset) {
+    return Blockifier.select(withFeatures(dataset), inputColumns());
+  }
+
+  private Dataset<Row> withFeatures(Dataset<?> dataset) {
+    @SuppressWarnings("unchecked")
+    Dataset<Row> df = (Dataset<Row>) dataset;
+    return getInputCols().length > 0 ? InputColumns.assembleArray(df, getInputCols()) : df;
+  }
+
+  private InputColumns inputColumns() {
+    return new InputColumns(getInputCols().length > 0 ? InputColumns.ASSEMBLED : getFeaturesCol(), getLabelCol(),
+        getWeightCol().isEmpty() ? null : getWeightCol());
   }
 
   /** The update rule selected by the rule params (see {@link Rules}). */
@@ -445,9 +493,10 @@ public class SharpnessAwareClassifier
   }
 
   @Override public SharpnessAwareClassificationModel train(Dataset<?> dataset) {
-    @SuppressWarnings("unchecked")
-    Dataset<Row> df = (Dataset<Row>) dataset;
-    InputColumns cols = new InputColumns(getFeaturesCol(), getLabelCol(), getWeightCol().isEmpty() ? null : getWeightCol());
+    io.github.sparksam.backend.ComputeBackends.checkDriverSide(
+        io.github.sparksam.backend.ComputeBackends.Mode.parse(getComputeBackend()));
+    Dataset<Row> df = withFeatures(dataset);
+    InputColumns cols = inputColumns();
     int declaredClasses = -1;
     Option<Object> meta = MetadataUtils.getNumClasses(df.schema().apply(getLabelCol()));
     if (meta.isDefined()) declaredClasses = (Integer) meta.get();
@@ -483,7 +532,8 @@ public class SharpnessAwareClassifier
       LearningRateSchedule schedule = Optimizers.schedule(getLrSchedule(), getLearningRate(),
           stepsPerEpoch * getLrStepEpochs(), getLrGamma(), getMinLearningRate(), stepsPerEpoch * getWarmupEpochs());
       DistributedTrainer trainer = new DistributedTrainer(blocked, ds, net, cfg, updateRule(net, cfg.l2()), opt, schedule)
-          .checkpointTo(getCheckpointDir(), getCheckpointInterval()).setEpochListener(epochListener);
+          .checkpointTo(getCheckpointDir(), getCheckpointInterval()).setEpochListener(epochListener)
+          .setComputeBackend(getComputeBackend());
       TrainingResult result;
       running = trainer;
       try {

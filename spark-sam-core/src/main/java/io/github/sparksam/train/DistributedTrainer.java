@@ -3,8 +3,10 @@ package io.github.sparksam.train;
 import io.github.sparksam.backend.BlasInfo;
 import io.github.sparksam.backend.Buf;
 import io.github.sparksam.backend.ComputeBackend;
-import io.github.sparksam.backend.CpuBackend;
+import io.github.sparksam.backend.ComputeBackends;
+import io.github.sparksam.backend.GpuUnavailableException;
 import io.github.sparksam.backend.LossStats;
+import io.github.sparksam.backend.Precision;
 import io.github.sparksam.data.BlockedPartition;
 import io.github.sparksam.data.DataSummary;
 import io.github.sparksam.nn.Network;
@@ -68,6 +70,7 @@ public final class DistributedTrainer {
   private final List<String> checkpointsWritten = new ArrayList<>();
   private final List<Broadcast<?>> ruleBroadcasts = new ArrayList<>();
   private List<EpochMetrics> epochs = new ArrayList<>();
+  private String computeBackend = "auto";
 
   public DistributedTrainer(JavaRDD<BlockedPartition> data, DataSummary dataSummary, Network net, TrainingConfig cfg,
                             UpdateRule rule, Optimizer optimizer, LearningRateSchedule schedule) {
@@ -120,6 +123,16 @@ public final class DistributedTrainer {
   Checkpoint.Fingerprint fingerprint() {
     return new Checkpoint.Fingerprint(net.numParams(), dataSummary.numRows(), cfg.batchSize(), cfg.seed(), stepsPerEpoch,
         cfg.localSteps(), rule.name(), optimizerStep.optimizer().toString(), net.toString());
+  }
+
+  /**
+   * {@code auto} (default), {@code cpu} or {@code gpu}: how each task picks its
+   * {@link ComputeBackend} (see {@link ComputeBackends}).
+   */
+  public DistributedTrainer setComputeBackend(String mode) {
+    ComputeBackends.checkDriverSide(ComputeBackends.Mode.parse(mode));
+    this.computeBackend = ComputeBackends.Mode.parse(mode).paramValue();
+    return this;
   }
 
   /** Trains from {@code initialParams} (not modified) and a fresh optimizer state. */
@@ -176,9 +189,11 @@ public final class DistributedTrainer {
   }
 
   private TrainingResult loop(SparkContext sc, long t0, int startEpoch, int startStep, long globalStep, Checkpoint resume) {
-    String blas = tasksBlas();
-    LOG.info("spark-sam: training {} on {} examples in {} partitions, {} steps/epoch, rule={}, optimizer={}, BLAS: {}",
-        net, dataSummary.numRows(), data.getNumPartitions(), stepsPerEpoch, rule.name(), optimizerStep.optimizer(), blas);
+    String[] tasks = tasksBlasAndBackend();   // also fails here, before any step, when computeBackend=gpu has no GPU
+    String blas = tasks[0];
+    LOG.info("spark-sam: training {} on {} examples in {} partitions, {} steps/epoch, rule={}, optimizer={}, BLAS: {}, "
+        + "compute backend: {}", net, dataSummary.numRows(), data.getNumPartitions(), stepsPerEpoch, rule.name(),
+        optimizerStep.optimizer(), blas, tasks[1]);
     for (int epoch = startEpoch; epoch < cfg.epochs(); epoch++) {
       long e0 = System.nanoTime();
       int s = 0;
@@ -227,6 +242,7 @@ public final class DistributedTrainer {
         data.getNumPartitions(), stepsPerEpoch, rule.name(), optimizerStep.optimizer().toString(),
         new TrainingSummary.Recovery(failedTaskAttempts, partitionStateRebuilds, recoveryEvents,
             resume == null ? null : resume.path(), checkpointsWritten()));
+    summary.setComputeBackend(tasks[1]);
     return new TrainingResult(params, state, summary);
   }
 
@@ -290,16 +306,17 @@ public final class DistributedTrainer {
   }
 
   /** Everything a task needs besides the step's payload; serialized with each task's closure. */
-  private record Setup(String runId, Network net, TrainingConfig cfg, long numExamples, int stepsPerEpoch)
-      implements Serializable {
+  private record Setup(String runId, Network net, TrainingConfig cfg, long numExamples, int stepsPerEpoch,
+                       String computeBackend) implements Serializable {
     PartitionWorker worker(BlockedPartition p) {
-      ComputeBackend be = CpuBackend.of(cfg.precision());
+      // per executor: probed once and cached; a GPU backend follows the GPU Spark assigned each task
+      ComputeBackend be = ComputeBackends.forTask(computeBackend, cfg.precision()).backend();
       return PartitionWorker.of(p, runId, net, be, cfg, numExamples, stepsPerEpoch);
     }
   }
 
   private Setup setup() {
-    return new Setup(runId, net, cfg, dataSummary.numRows(), stepsPerEpoch);
+    return new Setup(runId, net, cfg, dataSummary.numRows(), stepsPerEpoch, computeBackend);
   }
 
   /** One partition's contribution to a pass. */
@@ -470,9 +487,28 @@ public final class DistributedTrainer {
     return tc == null ? 0 : tc.attemptNumber();
   }
 
-  /** Which BLAS the tasks use (one short job). */
-  private String tasksBlas() {
-    List<String> seen = data.map(p -> BlasInfo.describe()).collect();
-    return String.join("; ", new TreeSet<>(seen));
+  /**
+   * Which BLAS and which compute backend the tasks use (one short job, before any step; with
+   * {@code computeBackend=gpu} and no usable GPU it fails here with the reason).
+   */
+  private String[] tasksBlasAndBackend() {
+    String mode = computeBackend;
+    Precision prec = cfg.precision();
+    List<String[]> seen;
+    try {
+      seen = data.map(p -> new String[] {BlasInfo.describe(), ComputeBackends.forTask(mode, prec).description()})
+          .collect();
+    } catch (Exception e) {          // SparkException is checked in Java's eyes but thrown by Scala code
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof GpuUnavailableException g) throw new GpuUnavailableException(g.getMessage());
+      }
+      throw e;
+    }
+    TreeSet<String> blas = new TreeSet<>(), backends = new TreeSet<>();
+    for (String[] s : seen) {
+      blas.add(s[0]);
+      backends.add(s[1]);
+    }
+    return new String[] {String.join("; ", blas), String.join("; ", backends)};
   }
 }

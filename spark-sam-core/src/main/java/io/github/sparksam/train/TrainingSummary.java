@@ -37,6 +37,7 @@ public final class TrainingSummary implements Serializable {
 
     public static Recovery none() { return new Recovery(0, 0, List.of(), null, List.of()); }
   }
+  private String computeBackend = "cpu";
 
   public TrainingSummary(List<EpochMetrics> epochs, double totalSeconds, String blas, long numExamples, int numPartitions,
                          int stepsPerEpoch, String rule, String optimizer) {
@@ -79,6 +80,13 @@ public final class TrainingSummary implements Serializable {
 
   /** Task retries, lost partition state, resume and checkpoints of this fit. */
   public Recovery recovery() { return recovery; }
+  /**
+   * The compute backend(s) the tasks used, with the reason when {@code auto} fell back to the CPU,
+   * e.g. {@code "cpu (auto: no GPU backend on the classpath ...)"} or {@code "cuda device 0 (...)"}.
+   */
+  public String computeBackend() { return computeBackend; }
+
+  void setComputeBackend(String s) { this.computeBackend = s; }
 
   @Override public String toString() {
     EpochMetrics last = epochs.isEmpty() ? null : epochs.get(epochs.size() - 1);
@@ -87,6 +95,6 @@ public final class TrainingSummary implements Serializable {
         + (recovery.failedTaskAttempts() + recovery.partitionStateRebuilds() == 0 ? ""
             : ", recovered from " + recovery.failedTaskAttempts() + " failed task attempts and "
             + recovery.partitionStateRebuilds() + " lost partition states")
-        + ", rule=" + rule + ", optimizer=" + optimizer + ", blas=" + blas + ")";
+        + ", rule=" + rule + ", optimizer=" + optimizer + ", blas=" + blas + ", computeBackend=" + computeBackend + ")";
   }
 }

@@ -22,6 +22,12 @@ public final class PlainSgdLoop {
   public record Result(double[] epochSeconds, double[] testAccuracy, double finalTrainLoss) {}
 
   public static Result run(Network net, LocalData train, LocalData test, int epochs, int batchSize, double lr, long seed) {
+    return run(net, train, test, epochs, batchSize, new io.github.sparksam.optim.ConstantRate(lr), seed);
+  }
+
+  /** The same with a learning-rate schedule over {@code epochs * steps} updates. */
+  public static Result run(Network net, LocalData train, LocalData test, int epochs, int batchSize,
+                           io.github.sparksam.optim.LearningRateSchedule schedule, long seed) {
     CpuBackend be = CpuBackend.FLOAT32;
     int d = train.features(), n = train.rows();
     double[] params = net.initialParams(seed);
@@ -53,7 +59,7 @@ public final class PlainSgdLoop {
         net.lossAndGradient(p, x, m, labels, null, 0, 0.0, g, ws, stats);
         Arrays.fill(grad, 0.0);
         g.addTo(grad, 0, 0, params.length, 1.0 / m);
-        opt.step(params, grad, lr, state);
+        opt.step(params, grad, schedule.rate((long) e * steps + s, (long) epochs * steps), state);
       }
       secs[e] = (System.nanoTime() - t0) / 1e9;
       lastLoss = stats.meanLoss();

@@ -70,8 +70,9 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--batch-size", description = "Global minibatch size. Default: ${DEFAULT-VALUE}")
     int batchSize = 128;
 
-    @Option(names = "--lr", description = "Learning rate. Default: ${DEFAULT-VALUE}")
-    double lr = 0.1;
+    @Option(names = "--lr", description = "Learning rate. Default: ${DEFAULT-VALUE} (for plain SGD with the cosine "
+            + "schedule; use ~0.02 with momentum/nesterov and ~0.001 with adam/adamw)")
+    double lr = 0.2;
 
     @Option(names = "--momentum", description = "Momentum (momentum and nesterov only). Default: ${DEFAULT-VALUE}")
     double momentum = 0.9;
@@ -79,8 +80,9 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--weight-decay", description = "Default: ${DEFAULT-VALUE}")
     double weightDecay = 0.0;
 
-    @Option(names = "--schedule", description = "Learning-rate schedule: constant | step | cosine. Default: ${DEFAULT-VALUE}")
-    String schedule = "constant";
+    @Option(names = "--schedule", description = "Learning-rate schedule: constant | step | cosine (decays to 0 over "
+            + "the run). Default: ${DEFAULT-VALUE}")
+    String schedule = "cosine";
 
     @Option(names = "--local-steps", description = "Steps each partition takes between synchronizations. Default: ${DEFAULT-VALUE}")
     int localSteps = 1;
