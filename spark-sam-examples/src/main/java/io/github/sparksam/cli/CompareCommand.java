@@ -52,7 +52,10 @@ public class CompareCommand implements Callable<Integer> {
     String optimizer = "sgd";
 
     @Option(names = "--lr", description = "Default: ${DEFAULT-VALUE}")
-    double lr = 0.1;
+    double lr = 0.2;
+
+    @Option(names = "--schedule", description = "constant | step | cosine. Default: ${DEFAULT-VALUE}")
+    String schedule = "cosine";
 
     @Option(names = "--batch-size", description = "Default: ${DEFAULT-VALUE}")
     int batchSize = 128;
@@ -88,6 +91,9 @@ public class CompareCommand implements Callable<Integer> {
         for (String r : rules) {
             TrainCommand.oneOf("--rules", r.toLowerCase(Locale.ROOT), TrainCommand.RULES);
         }
+        for (String r : rules) {
+            configure(r.toLowerCase(Locale.ROOT)).validate();   // every option of every run, before Spark starts
+        }
         if (epochs < 2) {
             throw new IllegalArgumentException("--epochs must be >= 2 (the first epoch, JIT warm-up, is left out of the timing)");
         }
@@ -122,6 +128,7 @@ public class CompareCommand implements Callable<Integer> {
         t.hidden = hidden;
         t.optimizer = optimizer;
         t.lr = lr;
+        t.schedule = schedule;
         t.batchSize = batchSize;
         t.partitions = partitions;
         t.seed = seed;
@@ -149,8 +156,8 @@ public class CompareCommand implements Callable<Integer> {
         double baseAcc = rows.stream().filter(r -> r.rule().equals("none")).mapToDouble(r -> r.result().test().accuracy())
                 .findFirst().orElse(Double.NaN);
         StringBuilder md = new StringBuilder();
-        md.append(String.format(Locale.ROOT, "MLP 784-%s-10, %s lr %s, batch %d, %d epochs, seed %d, master %s, BLAS %s%n%n",
-                Arrays.toString(hidden).replaceAll("[\\[\\] ]", "").replace(',', '-'), optimizer, lr, batchSize, epochs,
+        md.append(String.format(Locale.ROOT, "MLP 784-%s-10, %s lr %s (%s), batch %d, %d epochs, seed %d, master %s, BLAS %s%n%n",
+                Arrays.toString(hidden).replaceAll("[\\[\\] ]", "").replace(',', '-'), optimizer, lr, schedule, batchSize, epochs,
                 seed, spark.sparkContext().master(), rows.get(0).result().blas()));
         md.append("| rule | test accuracy | vs base (points) | final train loss | s/epoch (epochs 2..N) | time ratio to base |\n");
         md.append("|---|---|---|---|---|---|\n");
@@ -171,7 +178,7 @@ public class CompareCommand implements Callable<Integer> {
             json.add(SummaryWriter.object(o));
         }
         ObjectNode root = SummaryWriter.object();
-        root.put("optimizer", optimizer).put("lr", lr).put("batchSize", batchSize).put("epochs", epochs).put("seed", seed)
+        root.put("optimizer", optimizer).put("lr", lr).put("schedule", schedule).put("batchSize", batchSize).put("epochs", epochs).put("seed", seed)
                 .put("blas", rows.get(0).result().blas());
         root.set("runs", json);
         SummaryWriter.write(dir, "compare.json", root);

@@ -50,10 +50,9 @@ public class DemoCommand implements Callable<Integer> {
         train.hidden = new int[]{128};
         train.activation = "relu";
         train.optimizer = "sgd";
-        train.lr = 0.1;
         train.batchSize = 128;
-        console.printf("spark-sam demo: MLP 784-128-10, SGD (lr %.2f, batch %d), %d epochs on %d training rows%n",
-                train.lr, train.batchSize, epochs, limit);
+        console.printf("spark-sam demo: MLP 784-128-10, SGD (lr %.2f, %s schedule, batch %d), %d epochs on %d training rows%n",
+                train.lr, train.schedule, train.batchSize, epochs, limit);
         console.flush();
         TrainCommand.Result r = train.execute(console);
         console.printf("%nspark-sam demo: done. Outputs in %s:%n", r.outDir());
