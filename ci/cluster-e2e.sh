@@ -53,7 +53,7 @@ for f in /usr/share/doc/weka/examples/credit-g.arff /usr/share/doc/weka/examples
 done
 if [ -n "$ARFF" ] && grep -q "MultiplicityCommand" spark-sam-examples/src/main/java/io/github/sparksam/cli/SparkSamCli.java; then
   sc_log "multiplicity on the cluster ($ARFF)"
-  sc_submit "${EXEC[@]}" multiplicity --data "$ARFF" --epsilon 0.01 --out "$W/runs/multiplicity" \
+  sc_submit "${EXEC[@]}" multiplicity --data "$ARFF" --epsilon 0.01 --l2 0.001 --max-targets 100 --out "$W/runs/multiplicity" \
       > "$W/runs/multiplicity.log" 2>&1 || { tail -30 "$W/runs/multiplicity.log"; fail "multiplicity on the cluster"; }
   grep -q '"ambiguity"' "$W/runs/multiplicity/summary.json" || fail "multiplicity summary.json has no ambiguity"
 else
