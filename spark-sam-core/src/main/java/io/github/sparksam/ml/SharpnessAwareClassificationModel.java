@@ -41,6 +41,8 @@ public class SharpnessAwareClassificationModel
   private final double[] weights;
   private transient ThreadLocal<Network.Workspace> workspace;
   private TrainingSummary summary;
+  /** The user's features column when transforming array features through a temporary vector column. */
+  private String reportedFeaturesCol;
   private org.apache.spark.ml.param.StringArrayParam inputCols;
 
   public SharpnessAwareClassificationModel(String uid, Network network, double[] weights) {
@@ -111,7 +113,8 @@ public class SharpnessAwareClassificationModel
 
   @Override public Vector predictRaw(Vector features) {
     if (features.size() != network.numFeatures()) {
-      throw new IllegalArgumentException("features column '" + getFeaturesCol() + "' has a vector of size "
+      throw new IllegalArgumentException("features column '"
+          + (reportedFeaturesCol != null ? reportedFeaturesCol : getFeaturesCol()) + "' has a vector of size "
           + features.size() + " but the model was trained on " + network.numFeatures() + " features");
     }
     if (workspace == null) workspace = ThreadLocal.withInitial(network::predictionWorkspace);
@@ -210,6 +213,7 @@ public class SharpnessAwareClassificationModel
     Dataset<Row> withVec = dataset.withColumn(tmp, org.apache.spark.ml.functions.array_to_vector(functions.col(getFeaturesCol())));
     SharpnessAwareClassificationModel m = copy(ParamMap.empty());
     m.set(m.featuresCol(), tmp);
+    m.reportedFeaturesCol = getFeaturesCol();
     return m.transform(withVec).drop(tmp);
   }
 

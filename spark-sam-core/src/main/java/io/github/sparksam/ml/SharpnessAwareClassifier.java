@@ -10,6 +10,7 @@ import io.github.sparksam.nn.Network;
 import io.github.sparksam.optim.LearningRateSchedule;
 import io.github.sparksam.optim.Optimizer;
 import io.github.sparksam.optim.Optimizers;
+import io.github.sparksam.train.Checkpoint;
 import io.github.sparksam.train.DistributedTrainer;
 import io.github.sparksam.sam.RuleSettings;
 import io.github.sparksam.sam.Rules;
@@ -114,6 +115,12 @@ public class SharpnessAwareClassifier
   private IntParam klStartEpoch;
   private IntParam klEndEpoch;
   private DoubleParam emaDecay;
+  // checkpoints
+  private Param<String> checkpointDir;
+  private IntParam checkpointInterval;
+  private Param<String> resumeFrom;
+  /** The fit in progress, for {@link #requestCheckpoint()}. */
+  private transient volatile DistributedTrainer running;
 
   public SharpnessAwareClassifier() {
     this(Identifiable.randomUID("samClf"));
@@ -217,6 +224,16 @@ public class SharpnessAwareClassifier
     emaDecay = new DoubleParam(this, "emaDecay", "MESA: teacher EMA decay per optimizer step, in [0, 1]",
         ParamValidators.inRange(0, 1, true, true));
 
+    checkpointDir = new Param<>(this, "checkpointDir", "directory (any Hadoop file system) for training checkpoints: "
+        + "weights, optimizer and rule state, position (empty: no checkpoints)");
+    checkpointInterval = new IntParam(this, "checkpointInterval", "write a checkpoint every this many epochs (>= 0; 0 = "
+        + "only on requestCheckpoint()); needs checkpointDir", ParamValidators.gtEq(0));
+    resumeFrom = new Param<>(this, "resumeFrom", "continue training from this checkpoint file, or from the newest "
+        + "checkpoint in this directory (empty: start fresh); the fit's other params must match the checkpointed run's");
+    setDefault(checkpointDir, "");
+    setDefault(checkpointInterval, 0);
+    setDefault(resumeFrom, "");
+
     RuleSettings d = RuleSettings.none();
     setDefault(rule, d.rule());
     setDefault(rho, d.rho());
@@ -303,6 +320,26 @@ public class SharpnessAwareClassifier
   public Param<String> weightDecayMode() { return weightDecayMode; }
   public DoubleParam safLambda() { return safLambda; }
   public DoubleParam mesaLambda() { return mesaLambda; }
+  public Param<String> checkpointDir() { return checkpointDir; }
+  public IntParam checkpointInterval() { return checkpointInterval; }
+  public Param<String> resumeFrom() { return resumeFrom; }
+  public String getCheckpointDir() { return $(checkpointDir); }
+  public int getCheckpointInterval() { return (Integer) $(checkpointInterval); }
+  public String getResumeFrom() { return $(resumeFrom); }
+  public SharpnessAwareClassifier setCheckpointDir(String v) { return (SharpnessAwareClassifier) set(checkpointDir, v); }
+  public SharpnessAwareClassifier setCheckpointInterval(int v) { return (SharpnessAwareClassifier) set(checkpointInterval, v); }
+  public SharpnessAwareClassifier setResumeFrom(String v) { return (SharpnessAwareClassifier) set(resumeFrom, v); }
+
+  /**
+   * Asks the fit running on another thread to write a checkpoint (to {@code checkpointDir}) after
+   * its current step. Returns false when no fit of this estimator is running.
+   */
+  public boolean requestCheckpoint() {
+    DistributedTrainer t = running;
+    if (t == null) return false;
+    t.requestCheckpoint();
+    return true;
+  }
   public DoubleParam temperature() { return temperature; }
   public IntParam safLag() { return safLag; }
   public IntParam klStartEpoch() { return klStartEpoch; }
@@ -468,6 +505,13 @@ public class SharpnessAwareClassifier
       throw new IllegalArgumentException("hiddenLayers " + Arrays.toString(getHiddenLayers())
           + " was set but modelType is softmax (no hidden layers); use modelType=mlp");
     }
+    if (getCheckpointInterval() > 0 && getCheckpointDir().isBlank()) {
+      throw new IllegalArgumentException("checkpointInterval is " + getCheckpointInterval()
+          + " but checkpointDir is not set");
+    }
+    // read (and check) the checkpoint before paying for the data
+    Checkpoint resume = getResumeFrom().isBlank() ? null
+        : Checkpoint.read(getResumeFrom(), df.sparkSession().sparkContext().hadoopConfiguration());
     JavaRDD<BlockedPartition> blocked = Blockifier.blockify(df, cols, prec, getNumPartitions(), declaredClasses)
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
@@ -488,12 +532,16 @@ public class SharpnessAwareClassifier
       LearningRateSchedule schedule = Optimizers.schedule(getLrSchedule(), getLearningRate(),
           stepsPerEpoch * getLrStepEpochs(), getLrGamma(), getMinLearningRate(), stepsPerEpoch * getWarmupEpochs());
       DistributedTrainer trainer = new DistributedTrainer(blocked, ds, net, cfg, updateRule(net, cfg.l2()), opt, schedule)
-          .setEpochListener(epochListener).setComputeBackend(getComputeBackend());
+          .checkpointTo(getCheckpointDir(), getCheckpointInterval()).setEpochListener(epochListener)
+          .setComputeBackend(getComputeBackend());
       TrainingResult result;
+      running = trainer;
       try {
-        result = trainer.train(net.initialParams(getSeed()));
+        result = trainer.train(resume == null ? net.initialParams(getSeed()) : null, resume);
       } catch (Exception e) {
         throw SparkErrors.rethrow(e);
+      } finally {
+        running = null;
       }
       SharpnessAwareClassificationModel model = new SharpnessAwareClassificationModel(uid(), net, result.params());
       model.setSummary(result.summary());

@@ -96,6 +96,22 @@ public final class MemoryEfficientSharpnessAware implements UpdateRule {
     for (int i = 0; i < v.length; i++) v[i] = beta * v[i] + a * w[i];
   }
 
+  /** The checkpointed state: the teacher (null before the first step) and its update count. */
+  record TeacherState(double[] teacher, long updates) implements java.io.Serializable {}
+
+  @Override public java.io.Serializable checkpointState(io.github.sparksam.train.RuleStateAccess access) {
+    return new TeacherState(teacher == null ? null : teacher.clone(), updates);
+  }
+
+  @Override public void restoreState(java.io.Serializable state, io.github.sparksam.train.RuleStateAccess access) {
+    if (!(state instanceof TeacherState t)) {
+      throw new IllegalArgumentException("resumeFrom: the checkpoint holds no MESA teacher state ("
+          + (state == null ? "none" : state.getClass().getName()) + ")");
+    }
+    teacher = t.teacher() == null ? null : t.teacher().clone();
+    updates = t.updates();
+  }
+
   @Override public boolean supportsLocalSteps() { return false; }
 
   /** For epochs with the term on: {@code trajectoryLoss}, the weighted mean of the term. */

@@ -7,9 +7,11 @@ import io.github.sparksam.data.BlockedPartition;
 import io.github.sparksam.train.LocalBatch;
 import io.github.sparksam.train.LocalRule;
 import io.github.sparksam.train.PartitionWorker;
+import io.github.sparksam.train.RuleStateAccess;
 import io.github.sparksam.train.UpdateRule;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -53,7 +55,7 @@ public final class SharpnessAwareTrainingForFree implements UpdateRule {
   private final int lag;
   private final int klStart;
   private final int klEnd;
-  private final Local local;
+  private Local local;
 
   /**
    * @param lambda  coefficient of the trajectory term (>= 0)
@@ -75,7 +77,7 @@ public final class SharpnessAwareTrainingForFree implements UpdateRule {
     this.lag = lag;
     this.klStart = klStart;
     this.klEnd = klEnd;
-    this.local = new Local(loss, lag, klStart, klEnd);
+    this.local = new Local(loss, lag, klStart, klEnd, null);
   }
 
   /** From the estimator's settings for a run of {@code epochs}. */
@@ -112,6 +114,130 @@ public final class SharpnessAwareTrainingForFree implements UpdateRule {
     m.put("safCoverage", found / (found + missing));
     m.put("safRecordsMissing", missing);
     return m;
+  }
+
+  /**
+   * Checkpoints SAF's per-example records: a job gathers every partition's ring of past logits and
+   * the epoch each was written in, keyed by the stable example id (so they are <em>checkpointed</em>,
+   * not regenerated: the past logits depend on weights that no longer exist). A resumed run hands
+   * them back to the tasks through a broadcast; each partition installs the records of its own
+   * examples when it first needs them, so coverage and weights continue exactly. Size: the records'
+   * size (numRows x (lag + 1) x outputs values) as doubles, on the driver and in the file.
+   */
+  @Override public java.io.Serializable checkpointState(RuleStateAccess access) {
+    int l = lag;
+    List<RecordsState> parts = access.collectFromPartitions(w -> RecordsState.of(w, l));
+    return RecordsState.merge(parts, lag);
+  }
+
+  @Override public void restoreState(java.io.Serializable state, RuleStateAccess access) {
+    if (!(state instanceof RecordsState r)) {
+      throw new IllegalArgumentException("resumeFrom: the checkpoint holds no SAF records ("
+          + (state == null ? "none" : state.getClass().getName()) + ")");
+    }
+    if (r.lag != lag) {
+      throw new IllegalArgumentException("resumeFrom: the checkpoint's SAF records are for safLag " + r.lag
+          + " but this fit has safLag " + lag);
+    }
+    local = new Local(loss, lag, klStart, klEnd, access.broadcast(r));
+  }
+
+  /** SAF records of many examples, sorted by example id: {@code lag + 1} slots per example. */
+  static final class RecordsState implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    final int lag;
+    final int outputs;
+    final long[] ids;
+    final int[] epochs;      // ids.length x (lag + 1)
+    final double[] logits;   // ids.length x (lag + 1) x outputs
+
+    RecordsState(int lag, int outputs, long[] ids, int[] epochs, double[] logits) {
+      this.lag = lag;
+      this.outputs = outputs;
+      this.ids = ids;
+      this.epochs = epochs;
+      this.logits = logits;
+    }
+
+    /** One partition's records of this run (null: it has none). */
+    static RecordsState of(PartitionWorker w, int lag) {
+      BlockedPartition p = w.partition();
+      Records rec;
+      synchronized (p) {
+        rec = (Records) p.local().get(key(w.runId()));
+      }
+      if (rec == null) return null;
+      int n = p.numRows, k = rec.outputs, slots = lag + 1;
+      long[] ids = new long[n];
+      int[] ep = new int[n * slots];
+      double[] lg = new double[n * slots * k];
+      for (int r = 0; r < n; r++) {
+        ids[r] = p.id(r);
+        for (int s = 0; s < slots; s++) {
+          ep[r * slots + s] = rec.epochs[s][r];
+          for (int j = 0; j < k; j++) lg[(r * slots + s) * k + j] = rec.slots[s].get(r * k + j);
+        }
+      }
+      return new RecordsState(lag, k, ids, ep, lg).sorted();
+    }
+
+    private RecordsState sorted() {
+      int n = ids.length, slots = lag + 1;
+      Integer[] order = new Integer[n];
+      for (int i = 0; i < n; i++) order[i] = i;
+      Arrays.sort(order, (a, b) -> Long.compare(ids[a], ids[b]));
+      long[] i2 = new long[n];
+      int[] e2 = new int[epochs.length];
+      double[] l2 = new double[logits.length];
+      for (int i = 0; i < n; i++) {
+        int o = order[i];
+        i2[i] = ids[o];
+        System.arraycopy(epochs, o * slots, e2, i * slots, slots);
+        System.arraycopy(logits, o * slots * outputs, l2, i * slots * outputs, slots * outputs);
+      }
+      return new RecordsState(lag, outputs, i2, e2, l2);
+    }
+
+    static RecordsState merge(List<RecordsState> parts, int lag) {
+      int n = 0, k = 0;
+      for (RecordsState r : parts) {
+        if (r == null) continue;
+        n += r.ids.length;
+        k = r.outputs;
+      }
+      int slots = lag + 1;
+      long[] ids = new long[n];
+      int[] ep = new int[n * slots];
+      double[] lg = new double[n * slots * k];
+      int at = 0;
+      for (RecordsState r : parts) {
+        if (r == null) continue;
+        int m = r.ids.length;
+        System.arraycopy(r.ids, 0, ids, at, m);
+        System.arraycopy(r.epochs, 0, ep, at * slots, m * slots);
+        System.arraycopy(r.logits, 0, lg, at * slots * k, m * slots * k);
+        at += m;
+      }
+      return new RecordsState(lag, k, ids, ep, lg).sorted();
+    }
+
+    /** Fills {@code rec} with the records of {@code p}'s examples found here. */
+    void install(BlockedPartition p, Records rec) {
+      int slots = lag + 1, k = outputs;
+      if (ids.length > 0 && k != rec.outputs) {
+        throw new IllegalStateException("restored SAF records have " + k + " outputs, the model " + rec.outputs);
+      }
+      for (int r = 0; r < p.numRows; r++) {
+        int i = Arrays.binarySearch(ids, p.id(r));
+        if (i < 0) continue;
+        for (int s = 0; s < slots; s++) {
+          rec.epochs[s][r] = epochs[i * slots + s];
+          for (int j = 0; j < k; j++) rec.slots[s].set(r * k + j, logits[(i * slots + s) * k + j]);
+        }
+      }
+    }
+
+    int size() { return ids.length; }
   }
 
   @Override public String name() { return "saf"; }
@@ -154,8 +280,12 @@ public final class SharpnessAwareTrainingForFree implements UpdateRule {
     private final int lag;
     private final int klStart;
     private final int klEnd;
+    /** Records restored from a checkpoint (null: none). */
+    private final org.apache.spark.broadcast.Broadcast<RecordsState> restored;
 
-    Local(TrajectoryLoss loss, int lag, int klStart, int klEnd) {
+    Local(TrajectoryLoss loss, int lag, int klStart, int klEnd,
+          org.apache.spark.broadcast.Broadcast<RecordsState> restored) {
+      this.restored = restored;
       this.loss = loss;
       this.lag = lag;
       this.klStart = klStart;
@@ -182,8 +312,9 @@ public final class SharpnessAwareTrainingForFree implements UpdateRule {
       synchronized (p) {
         String k = key(worker.runId());
         Records r = (Records) p.local().get(k);
-        if (r == null && create) {
+        if (r == null && (create || restored != null)) {
           r = new Records(worker.backend(), lag, p.numRows, worker.network().numOutputs());
+          if (restored != null) restored.value().install(p, r);
           p.local().put(k, r);
         }
         return r;

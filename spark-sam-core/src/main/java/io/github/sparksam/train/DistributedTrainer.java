@@ -56,8 +56,20 @@ public final class DistributedTrainer {
   private final long totalSteps;
   double[] params;
   private OptimizerState state;
-  private final LossStats epochStats = new LossStats();
+  private LossStats epochStats = new LossStats();
   private EpochListener listener;
+  // recovery accounting (see TrainingSummary)
+  private final java.util.Set<Integer> partitionsSeen = new java.util.HashSet<>();
+  private long failedTaskAttempts;
+  private long partitionStateRebuilds;
+  private final List<String> recoveryEvents = new ArrayList<>();
+  // checkpoints
+  private String checkpointDir;
+  private int checkpointInterval;
+  private volatile boolean checkpointRequested;
+  private final List<String> checkpointsWritten = new ArrayList<>();
+  private final List<Broadcast<?>> ruleBroadcasts = new ArrayList<>();
+  private List<EpochMetrics> epochs = new ArrayList<>();
   private String computeBackend = "auto";
 
   public DistributedTrainer(JavaRDD<BlockedPartition> data, DataSummary dataSummary, Network net, TrainingConfig cfg,
@@ -83,6 +95,37 @@ public final class DistributedTrainer {
   }
 
   /**
+   * Writes a checkpoint every {@code intervalEpochs} epochs (0: only on {@link #requestCheckpoint})
+   * into {@code dir} (any Hadoop file system; null: no checkpoints). See {@link Checkpoint}.
+   */
+  public DistributedTrainer checkpointTo(String dir, int intervalEpochs) {
+    if (intervalEpochs < 0) throw new IllegalArgumentException("checkpointInterval must be >= 0, got " + intervalEpochs);
+    if (intervalEpochs > 0 && (dir == null || dir.isBlank())) {
+      throw new IllegalArgumentException("checkpointInterval is " + intervalEpochs + " but checkpointDir is not set");
+    }
+    this.checkpointDir = dir == null || dir.isBlank() ? null : dir;
+    this.checkpointInterval = intervalEpochs;
+    return this;
+  }
+
+  /**
+   * Asks the running fit to write a checkpoint after its current step (from any thread). Needs a
+   * checkpoint directory ({@link #checkpointTo}); without one the request is logged and ignored.
+   */
+  public void requestCheckpoint() { checkpointRequested = true; }
+
+  /** The checkpoint files written so far, in order. */
+  public synchronized List<String> checkpointsWritten() { return List.copyOf(checkpointsWritten); }
+
+  /** This run's identity: the key of its task-local state next to the cached data. */
+  public String runId() { return runId; }
+
+  Checkpoint.Fingerprint fingerprint() {
+    return new Checkpoint.Fingerprint(net.numParams(), dataSummary.numRows(), cfg.batchSize(), cfg.seed(), stepsPerEpoch,
+        cfg.localSteps(), rule.name(), optimizerStep.optimizer().toString(), net.toString());
+  }
+
+  /**
    * {@code auto} (default), {@code cpu} or {@code gpu}: how each task picks its
    * {@link ComputeBackend} (see {@link ComputeBackends}).
    */
@@ -94,57 +137,172 @@ public final class DistributedTrainer {
 
   /** Trains from {@code initialParams} (not modified) and a fresh optimizer state. */
   public TrainingResult train(double[] initialParams) {
-    if (initialParams.length != net.numParams()) {
-      throw new IllegalArgumentException("initial weights have " + initialParams.length + " entries, the model needs "
-          + net.numParams());
+    return train(initialParams, null);
+  }
+
+  /**
+   * Trains from {@code resume} when not null (its weights, optimizer and rule state and position;
+   * {@code initialParams} is then ignored), else from {@code initialParams} and a fresh state.
+   */
+  public TrainingResult train(double[] initialParams, Checkpoint resume) {
+    int startEpoch = 0, startStep = 0;
+    long globalStep = 0;
+    if (resume != null) {
+      resume.checkCompatible(fingerprint());
+      if (resume.epoch > cfg.epochs() || (resume.epoch == cfg.epochs() && resume.stepInEpoch > 0)) {
+        throw new IllegalArgumentException("resumeFrom: checkpoint " + resume.path() + " is at epoch " + (resume.epoch + 1)
+            + " but this fit has only " + cfg.epochs() + " epochs");
+      }
+      if (resume.epochs != cfg.epochs()) {
+        LOG.warn("spark-sam: resuming a {}-epoch run with {} epochs: schedules that depend on the total steps differ",
+            resume.epochs, cfg.epochs());
+      }
+      params = resume.params();
+      state = resume.optimizerState();
+      epochStats = new LossStats().merge(resume.epochStats);
+      epochs = new ArrayList<>(resume.history);
+      failedTaskAttempts = resume.failedTaskAttempts;
+      partitionStateRebuilds = resume.partitionStateRebuilds;
+      startEpoch = resume.epoch;
+      startStep = resume.stepInEpoch;
+      globalStep = resume.globalStep;
+      rule.restoreState(resume.ruleState(), ruleStateAccess());
+      LOG.info("spark-sam: resuming from {}", resume);
+    } else {
+      if (initialParams.length != net.numParams()) {
+        throw new IllegalArgumentException("initial weights have " + initialParams.length + " entries, the model needs "
+            + net.numParams());
+      }
+      params = initialParams.clone();
+      state = optimizerStep.optimizer().init(params.length);
     }
-    params = initialParams.clone();
-    state = optimizerStep.optimizer().init(params.length);
     SparkContext sc = data.context();
     String oldDescription = sc.getLocalProperty("spark.job.description");
     long t0 = System.nanoTime();
+    try {
+      return loop(sc, t0, startEpoch, startStep, globalStep, resume);
+    } finally {
+      sc.setJobDescription(oldDescription);
+      for (Broadcast<?> b : ruleBroadcasts) b.destroy();
+      ruleBroadcasts.clear();
+    }
+  }
+
+  private TrainingResult loop(SparkContext sc, long t0, int startEpoch, int startStep, long globalStep, Checkpoint resume) {
     String[] tasks = tasksBlasAndBackend();   // also fails here, before any step, when computeBackend=gpu has no GPU
     String blas = tasks[0];
     LOG.info("spark-sam: training {} on {} examples in {} partitions, {} steps/epoch, rule={}, optimizer={}, BLAS: {}, "
         + "compute backend: {}", net, dataSummary.numRows(), data.getNumPartitions(), stepsPerEpoch, rule.name(),
         optimizerStep.optimizer(), blas, tasks[1]);
-    List<EpochMetrics> epochs = new ArrayList<>();
-    long globalStep = 0;
-    try {
-      for (int epoch = 0; epoch < cfg.epochs(); epoch++) {
-        long e0 = System.nanoTime();
-        epochStats.reset();
-        int s = 0;
-        while (s < stepsPerEpoch) {
-          int k = Math.min(cfg.localSteps(), stepsPerEpoch - s);
-          sc.setJobDescription(String.format(Locale.ROOT, "spark-sam %s: epoch %d/%d, step %d/%d", rule.name(),
-              epoch + 1, cfg.epochs(), s + 1, stepsPerEpoch));
-          if (cfg.localSteps() == 1) {
-            StepContext ctx = new StepContext(this, epoch, s, globalStep, schedule.rate(globalStep, totalSteps));
-            rule.step(ctx);
-            if (!ctx.updated()) throw new IllegalStateException("rule " + rule.name() + " did not apply an update");
-          } else {
-            localRound(epoch, s, k, globalStep);
-          }
-          s += k;
-          globalStep += k;
-        }
-        double secs = (System.nanoTime() - e0) / 1e9;
-        EpochMetrics m = new EpochMetrics(epoch + 1, stepsPerEpoch, epochStats.meanLoss() + optimizerStep.penalty(params),
-            epochStats.accuracy(), secs, stepsPerEpoch / secs, rule.epochMetrics(epochStats));
-        epochs.add(m);
-        LOG.info(String.format(Locale.ROOT, "spark-sam: epoch %d/%d loss %.4f accuracy %.4f time %.2f s (%.1f steps/s)%s",
-            m.epoch(), cfg.epochs(), m.loss(), m.accuracy(), m.seconds(), m.stepsPerSecond(),
-            m.ruleMetrics().isEmpty() ? "" : " " + m.ruleMetrics()));
-        if (listener != null) listener.onEpochEnd(m, net, params);
+    for (int epoch = startEpoch; epoch < cfg.epochs(); epoch++) {
+      long e0 = System.nanoTime();
+      int s = 0;
+      if (epoch == startEpoch && resume != null) {
+        s = startStep;
+      } else {
+        epochStats = new LossStats();
       }
-    } finally {
-      sc.setJobDescription(oldDescription);
+      while (s < stepsPerEpoch) {
+        int k = Math.min(cfg.localSteps(), stepsPerEpoch - s);
+        sc.setJobDescription(String.format(Locale.ROOT, "spark-sam %s: epoch %d/%d, step %d/%d", rule.name(),
+            epoch + 1, cfg.epochs(), s + 1, stepsPerEpoch));
+        if (cfg.localSteps() == 1) {
+          StepContext ctx = new StepContext(this, epoch, s, globalStep, schedule.rate(globalStep, totalSteps));
+          rule.step(ctx);
+          if (!ctx.updated()) throw new IllegalStateException("rule " + rule.name() + " did not apply an update");
+        } else {
+          localRound(epoch, s, k, globalStep);
+        }
+        s += k;
+        globalStep += k;
+        if (checkpointRequested && s < stepsPerEpoch) {
+          checkpointRequested = false;
+          checkpoint(epoch, s, globalStep);
+        }
+      }
+      double secs = (System.nanoTime() - e0) / 1e9;
+      EpochMetrics m = new EpochMetrics(epoch + 1, stepsPerEpoch, epochStats.meanLoss() + optimizerStep.penalty(params),
+          epochStats.accuracy(), secs, stepsPerEpoch / secs, rule.epochMetrics(epochStats));
+      epochs.add(m);
+      LOG.info(String.format(Locale.ROOT, "spark-sam: epoch %d/%d loss %.4f accuracy %.4f time %.2f s (%.1f steps/s)%s%s",
+          m.epoch(), cfg.epochs(), m.loss(), m.accuracy(), m.seconds(), m.stepsPerSecond(),
+          m.ruleMetrics().isEmpty() ? "" : " " + m.ruleMetrics(),
+          failedTaskAttempts + partitionStateRebuilds == 0 ? "" : String.format(Locale.ROOT,
+              " [recovery so far: %d failed task attempts, %d partition states rebuilt]", failedTaskAttempts,
+              partitionStateRebuilds)));
+      if (listener != null) listener.onEpochEnd(m, net, params);
+      boolean periodic = checkpointInterval > 0 && (epoch + 1) % checkpointInterval == 0;
+      if (periodic || checkpointRequested) {
+        checkpointRequested = false;
+        epochStats = new LossStats();
+        checkpoint(epoch + 1, 0, globalStep);
+      }
     }
     TrainingSummary summary = new TrainingSummary(epochs, (System.nanoTime() - t0) / 1e9, blas, dataSummary.numRows(),
-        data.getNumPartitions(), stepsPerEpoch, rule.name(), optimizerStep.optimizer().toString());
+        data.getNumPartitions(), stepsPerEpoch, rule.name(), optimizerStep.optimizer().toString(),
+        new TrainingSummary.Recovery(failedTaskAttempts, partitionStateRebuilds, recoveryEvents,
+            resume == null ? null : resume.path(), checkpointsWritten()));
     summary.setComputeBackend(tasks[1]);
     return new TrainingResult(params, state, summary);
+  }
+
+  /** Writes a checkpoint at a step boundary: {@code step} of {@code epoch} is the next step to run. */
+  private void checkpoint(int epoch, int step, long globalStep) {
+    if (checkpointDir == null) {
+      LOG.warn("spark-sam: a checkpoint was requested but no checkpoint directory is set; ignored");
+      return;
+    }
+    Serializable ruleState = rule.checkpointState(ruleStateAccess());
+    Checkpoint c = new Checkpoint(fingerprint(), epoch, step, globalStep, cfg.epochs(), params.clone(), state.copy(),
+        failedTaskAttempts, partitionStateRebuilds, new LossStats().merge(epochStats), new ArrayList<>(epochs),
+        ruleState);
+    try {
+      String path = c.write(checkpointDir, data.context().hadoopConfiguration());
+      synchronized (this) {
+        checkpointsWritten.add(path);
+      }
+      LOG.info("spark-sam: wrote checkpoint {} (epoch {}, step {})", path, epoch + (step == 0 ? 0 : 1), step);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot write a checkpoint to " + checkpointDir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private RuleStateAccess ruleStateAccess() {
+    return new RuleStateAccess() {
+      @Override public <T> List<T> collectFromPartitions(PartitionFunction<T> f) {
+        Setup setup = setup();
+        return data.map(p -> f.apply(setup.worker(p))).collect();
+      }
+
+      @Override public <T> Broadcast<T> broadcast(T value) {
+        Broadcast<T> b = JavaSparkContext.fromSparkContext(data.context()).broadcast(value);
+        ruleBroadcasts.add(b);
+        return b;
+      }
+    };
+  }
+
+  /**
+   * Recovery accounting from one pass's per-partition results: attempts that failed before the
+   * successful one, and partitions whose task-local state had to be rebuilt after the partition's
+   * first task (a recomputed or re-read cached block, e.g. after a lost executor or an eviction).
+   */
+  private void account(int partition, int attempt, boolean freshWorker, int epoch, int step) {
+    if (attempt > 0) {
+      failedTaskAttempts += attempt;
+      note(String.format(Locale.ROOT, "epoch %d step %d: partition %d succeeded on attempt %d", epoch + 1, step + 1,
+          partition, attempt + 1));
+    }
+    if (freshWorker && !partitionsSeen.add(partition)) {
+      partitionStateRebuilds++;
+      note(String.format(Locale.ROOT, "epoch %d step %d: partition %d lost its task-local state (recomputed or "
+          + "re-read cached block); rebuilt", epoch + 1, step + 1, partition));
+    }
+  }
+
+  private void note(String event) {
+    LOG.warn("spark-sam: {}", event);
+    if (recoveryEvents.size() < 200) recoveryEvents.add(event);
   }
 
   /** Everything a task needs besides the step's payload; serialized with each task's closure. */
@@ -162,7 +320,8 @@ public final class DistributedTrainer {
   }
 
   /** One partition's contribution to a pass. */
-  private record PassResult(double[] directionSum, LossStats stats) implements Serializable {}
+  private record PassResult(double[] directionSum, LossStats stats, int attempt, boolean freshWorker)
+      implements Serializable {}
 
   /** The broadcast of one pass: where to evaluate, and which rule. */
   private record PassPayload(double[] at, int epoch, int step, LocalRule rule) implements Serializable {}
@@ -176,9 +335,14 @@ public final class DistributedTrainer {
       parts = data.map(p -> {
         PassPayload pl = bc.value();
         PartitionWorker w = setup.worker(p);
+        boolean fresh = w.takeFresh();
+        int attempt = attemptNumber();
         LocalBatch batch = w.batch(pl.epoch(), pl.step());
         LossStats stats = new LossStats();
-        if (batch.isEmpty()) return new PassResult(null, stats);
+        if (batch.isEmpty()) {
+          FaultInjection.maybeFail(p, pl.epoch(), pl.step());
+          return new PassResult(null, stats, attempt, fresh);
+        }
         Buf params = w.scratch(0);
         params.setFrom(pl.at(), 0, 0, pl.at().length);
         Buf grad = w.scratch(1);
@@ -186,13 +350,15 @@ public final class DistributedTrainer {
         pl.rule().direction(w, params, batch, grad, stats);
         double[] sum = new double[grad.length()];
         grad.addTo(sum, 0, 0, sum.length, 1.0);
-        return new PassResult(sum, stats);
+        FaultInjection.maybeFail(p, pl.epoch(), pl.step());
+        return new PassResult(sum, stats, attempt, fresh);
       }).collect();
     } finally {
       bc.destroy();
     }
     double[] total = new double[at.length];
     LossStats stats = new LossStats();
+    for (int i = 0; i < parts.size(); i++) account(i, parts.get(i).attempt(), parts.get(i).freshWorker(), epoch, step);
     for (PassResult r : parts) {           // partition order: deterministic sums
       if (r.directionSum() != null) {
         double[] g = r.directionSum();
@@ -227,7 +393,7 @@ public final class DistributedTrainer {
 
   /** One partition's models after its local steps, pre-multiplied by the example weight it saw. */
   private record LocalResult(double[] weightedParams, double[][] weightedSlots, double weight, LossStats stats,
-                             String failure) implements Serializable {}
+                             String failure, int attempt, boolean freshWorker) implements Serializable {}
 
   private void localRound(int epoch, int firstStep, int k, long globalStep) {
     double[] rates = new double[k];
@@ -238,10 +404,18 @@ public final class DistributedTrainer {
     Setup setup = setup();
     List<LocalResult> parts;
     try {
-      parts = data.map(p -> runLocalSteps(setup.worker(p), bc.value())).collect();
+      parts = data.map(p -> {
+        PartitionWorker w = setup.worker(p);
+        boolean fresh = w.takeFresh();
+        LocalResult r = runLocalSteps(w, bc.value());
+        FaultInjection.maybeFail(p, epoch, firstStep);
+        return new LocalResult(r.weightedParams(), r.weightedSlots(), r.weight(), r.stats(), r.failure(), attemptNumber(),
+            fresh);
+      }).collect();
     } finally {
       bc.destroy();
     }
+    for (int i = 0; i < parts.size(); i++) account(i, parts.get(i).attempt(), parts.get(i).freshWorker(), epoch, firstStep);
     double total = 0;
     LossStats stats = new LossStats();
     for (LocalResult r : parts) {
@@ -295,17 +469,22 @@ public final class DistributedTrainer {
       grad.zero(0, grad.length());
       pl.rule().direction(w, params, batch, grad, stats);
       if (!(stats.weightSum > 0)) continue;
-      if (!Double.isFinite(stats.lossSum)) return new LocalResult(null, null, 0, all, "the loss is " + stats.lossSum);
+      if (!Double.isFinite(stats.lossSum)) return new LocalResult(null, null, 0, all, "the loss is " + stats.lossSum, 0, false);
       java.util.Arrays.fill(dir, 0.0);
       grad.addTo(dir, 0, 0, dir.length, 1.0 / stats.weightSum);
       double norm = pl.optimizerStep().apply(local, dir, pl.rates()[i], st);
-      if (!Double.isFinite(norm)) return new LocalResult(null, null, 0, all, "the gradient norm is " + norm);
+      if (!Double.isFinite(norm)) return new LocalResult(null, null, 0, all, "the gradient norm is " + norm, 0, false);
       seen += stats.weightSum;
       all.merge(stats);
     }
     for (int i = 0; i < local.length; i++) local[i] *= seen;
     for (double[] slot : st.slots) for (int i = 0; i < slot.length; i++) slot[i] *= seen;
-    return new LocalResult(local, st.slots, seen, all, null);
+    return new LocalResult(local, st.slots, seen, all, null, 0, false);
+  }
+
+  private static int attemptNumber() {
+    org.apache.spark.TaskContext tc = org.apache.spark.TaskContext.get();
+    return tc == null ? 0 : tc.attemptNumber();
   }
 
   /**

@@ -30,6 +30,7 @@ public final class PartitionWorker {
   private final double[][] doubleScratch = new double[2][];
   private final Buf logitsCopy;
   private EpochPlan plan;
+  private boolean fresh = true;
 
   PartitionWorker(BlockedPartition part, String runId, Network net, ComputeBackend backend, TrainingConfig cfg,
                   long numExamples, int stepsPerEpoch) {
@@ -60,6 +61,17 @@ public final class PartitionWorker {
       }
       return w;
     }
+  }
+
+  /**
+   * True the first time it is called on a newly created worker: the task that created it tells the
+   * driver, which counts a worker created again for a partition it has seen as lost task-local
+   * state (a recomputed or re-read cached block).
+   */
+  boolean takeFresh() {
+    boolean f = fresh;
+    fresh = false;
+    return f;
   }
 
   public Network network() { return net; }

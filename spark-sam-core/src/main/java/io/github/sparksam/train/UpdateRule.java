@@ -31,6 +31,25 @@ public interface UpdateRule extends Serializable {
     return java.util.Map.of();
   }
 
+  /**
+   * The rule's state for a checkpoint ({@link Checkpoint}): everything besides the weights and the
+   * optimizer state that the rest of the run depends on (e.g. MESA's teacher, SAF's per-example
+   * records). Called on the driver between steps; may run jobs through {@code access}. Java
+   * serialization is used to store it. Default: stateless ({@code null}).
+   */
+  default Serializable checkpointState(RuleStateAccess access) { return null; }
+
+  /**
+   * Restores what {@link #checkpointState} returned, before the first step of a resumed run (on a
+   * fresh rule object built from the same settings). The default accepts only {@code null}.
+   */
+  default void restoreState(Serializable state, RuleStateAccess access) {
+    if (state != null) {
+      throw new IllegalStateException("rule " + name() + " keeps no state but the checkpoint holds "
+          + state.getClass().getName());
+    }
+  }
+
   /** Short name for logs and job descriptions. */
   String name();
 }

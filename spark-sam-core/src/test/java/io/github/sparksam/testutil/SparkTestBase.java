@@ -23,7 +23,7 @@ public abstract class SparkTestBase {
   @BeforeAll
   void startSpark() {
     spark = SparkSession.builder()
-        .master(System.getProperty("test.master", "local[2]"))
+        .master(master())
         .appName(getClass().getSimpleName())
         .config("spark.ui.enabled", "false")
         .config("spark.driver.host", "127.0.0.1")
@@ -31,6 +31,11 @@ public abstract class SparkTestBase {
         .config("spark.unsafe.exceptionOnMemoryLeak", "true")
         .getOrCreate();
     spark.sparkContext().setLogLevel("WARN");
+  }
+
+  /** The master URL; subclasses may override (e.g. {@code local[2,4]} to allow task retries). */
+  protected String master() {
+    return System.getProperty("test.master", "local[2]");
   }
 
   @AfterAll

@@ -119,6 +119,10 @@ public class BenchCommand implements Callable<Integer> {
       if (!ALL_CASES.contains(c)) throw new IllegalArgumentException("--cases: unknown case '" + c + "'; valid: " + ALL_CASES);
     }
     if (epochs < 1 || repeats < 1) throw new IllegalArgumentException("--epochs and --repeats must be >= 1");
+    if (limit < 0) throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
+    if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
+    if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("--lr must be > 0, got " + lr);
+    if (localSteps < 1) throw new IllegalArgumentException("--local-steps must be >= 1, got " + localSteps);
     io.github.sparksam.cli.DataChecks.requireFashionMnistBeforeSpark(data);
     SparkSession spark = common.createSession("spark-sam bench");
     try {

@@ -91,6 +91,9 @@ public class CompareCommand implements Callable<Integer> {
         for (String r : rules) {
             TrainCommand.oneOf("--rules", r.toLowerCase(Locale.ROOT), TrainCommand.RULES);
         }
+        for (String r : rules) {
+            configure(r.toLowerCase(Locale.ROOT)).validate();   // every option of every run, before Spark starts
+        }
         if (epochs < 2) {
             throw new IllegalArgumentException("--epochs must be >= 2 (the first epoch, JIT warm-up, is left out of the timing)");
         }

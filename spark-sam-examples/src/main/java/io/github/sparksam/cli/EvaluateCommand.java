@@ -51,6 +51,11 @@ public class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "Also write the result as JSON to this file.")
     String outFile;
 
+    @Option(names = "--compare-model", paramLabel = "DIR",
+            description = "Another saved model: also report the largest absolute and relative weight difference "
+                    + "(e.g. a cluster run against the same run in local mode).")
+    String compareDir;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getOut();
@@ -74,6 +79,15 @@ public class EvaluateCommand implements Callable<Integer> {
             Evaluation.Metrics m = Evaluation.evaluate(model, df);
             console.printf(Locale.ROOT, "spark-sam evaluate: %s accuracy %.4f, %s loss %.6f (%d rows, model %s)%n",
                     split, m.accuracy(), split, m.loss(), m.rows(), modelDir);
+            double[] diff = null;
+            if (compareDir != null) {
+                if (!IdxReader.exists(hconf, compareDir + "/metadata")) {
+                    throw new IllegalArgumentException("not a saved model: " + compareDir + " (no metadata/ folder)");
+                }
+                diff = weightDifference(model, SharpnessAwareClassificationModel.load(compareDir));
+                console.printf(Locale.ROOT, "spark-sam evaluate: weights vs %s: max |difference| %.3e, max relative %.3e%s%n",
+                        compareDir, diff[0], diff[1], diff[0] == 0 ? " (bit-identical)" : "");
+            }
             if (outFile != null) {
                 ObjectNode json = SummaryWriter.object();
                 json.put("model", modelDir);
@@ -82,6 +96,11 @@ public class EvaluateCommand implements Callable<Integer> {
                 json.put("rows", m.rows());
                 json.put("accuracy", m.accuracy());
                 json.put("loss", m.loss());
+                if (diff != null) {
+                    json.put("compareModel", compareDir);
+                    json.put("maxAbsWeightDifference", diff[0]);
+                    json.put("maxRelWeightDifference", diff[1]);
+                }
                 org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(outFile);
                 OutputDir dir = new OutputDir(p.getParent() == null ? "." : p.getParent().toString(), hconf);
                 SummaryWriter.write(dir, p.getName(), json);
@@ -92,5 +111,21 @@ public class EvaluateCommand implements Callable<Integer> {
         } finally {
             spark.stop();
         }
+    }
+
+    /** {max |a - b|, max |a - b| / max(|a|, |b|)} over the weights; models of different shapes are an error. */
+    static double[] weightDifference(SharpnessAwareClassificationModel a, SharpnessAwareClassificationModel b) {
+        if (!a.network().toString().equals(b.network().toString())) {
+            throw new IllegalArgumentException("the models differ in architecture: " + a.network() + " vs " + b.network());
+        }
+        double[] wa = a.weights(), wb = b.weights();
+        double abs = 0, rel = 0;
+        for (int i = 0; i < wa.length; i++) {
+            double d = Math.abs(wa[i] - wb[i]);
+            abs = Math.max(abs, d);
+            double scale = Math.max(Math.abs(wa[i]), Math.abs(wb[i]));
+            if (scale > 0) rel = Math.max(rel, d / scale);
+        }
+        return new double[] {abs, rel};
     }
 }

@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "spark-sam", mixinStandardHelpOptions = true, versionProvider = SparkSamCli.Version.class,
         description = "Sharpness-aware training and analysis on Apache Spark.",
         subcommands = {TrainCommand.class, CompareCommand.class, io.github.sparksam.bench.BenchCommand.class, DemoCommand.class, EvaluateCommand.class,
-                SharpnessCommand.class, CorrelationCommand.class,
+                SharpnessCommand.class, CorrelationCommand.class, MultiplicityCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 2 bad input (options, missing data), 1 other failures."})
 public class SparkSamCli implements Callable<Integer> {
@@ -37,7 +37,7 @@ public class SparkSamCli implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: choose one of train, demo, evaluate");
+        throw new ParameterException(spec.commandLine(), "missing command: choose one of train, compare, bench, demo, evaluate, sharpness, multiplicity");
     }
 
     /** Entry point: runs the command and exits the JVM with its exit code. */

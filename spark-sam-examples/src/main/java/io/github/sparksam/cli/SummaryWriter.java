@@ -27,7 +27,9 @@ import io.github.sparksam.train.EpochMetrics;
  *                "rule": { ...the rule's metrics, e.g. perturbationNorm, trajectoryLoss, safCoverage... } }, ... ],
  *   "final":  { "trainAccuracy": .., "testAccuracy": .., "trainLoss": .., "testLoss": .. },
  *   "wallTimeSeconds": ..,
- *   "blas": "..."
+ *   "blas": "...",
+ *   "recovery": { "failedTaskAttempts": .., "partitionStateRebuilds": .., "events": [..], "resumedFrom": ..,
+ *                 "checkpoints": [..] }
  * }
  * </pre>
  * {@code config} holds every option with the value actually used ({@code partitions} resolved, {@code master} the
@@ -36,7 +38,9 @@ import io.github.sparksam.train.EpochMetrics;
  * each step), not a separate pass. {@code final} is measured after training with the model's {@code transform}: accuracy
  * = fraction of rows with prediction == label, loss = mean of {@code -ln max(p(label), 1e-15)}. {@code wallTimeSeconds}
  * runs from the start of the command (after the SparkSession exists) to the end of evaluation. {@code blas} names the
- * BLAS implementation that ran. {@code epochs[*].rule} is present only when a sharpness-aware rule reported
+ * BLAS implementation that ran. {@code recovery} is what the fit recovered from (Spark task retries, partitions whose
+ * cached block was recomputed so their task-local state was rebuilt, with one line per event) and the checkpoints it
+ * resumed from and wrote; see {@code TrainingSummary.Recovery}. {@code epochs[*].rule} is present only when a sharpness-aware rule reported
  * metrics for that epoch; the rule options appear in {@code config} only when {@code rule} is not none. New fields may be added at the end of an object; existing ones keep their name,
  * meaning and order.
  */
@@ -81,6 +85,14 @@ public final class SummaryWriter {
     public static ObjectNode trainingSummary(Map<String, ?> config, List<EpochMetrics> epochs,
                                              Evaluation.Metrics train, Evaluation.Metrics test,
                                              double wallTimeSeconds, String blas) {
+        return trainingSummary(config, epochs, train, test, wallTimeSeconds, blas, null);
+    }
+
+    /** As above, with the fit's recovery record (null: none is written). */
+    public static ObjectNode trainingSummary(Map<String, ?> config, List<EpochMetrics> epochs,
+                                             Evaluation.Metrics train, Evaluation.Metrics test,
+                                             double wallTimeSeconds, String blas,
+                                             io.github.sparksam.train.TrainingSummary.Recovery recovery) {
         ObjectNode root = object();
         root.set("config", object(config));
         root.set("epochs", epochs(epochs));
@@ -91,6 +103,16 @@ public final class SummaryWriter {
         fin.put("testLoss", test.loss());
         root.put("wallTimeSeconds", wallTimeSeconds);
         root.put("blas", blas);
+        if (recovery != null) {
+            ObjectNode r = root.putObject("recovery");
+            r.put("failedTaskAttempts", recovery.failedTaskAttempts());
+            r.put("partitionStateRebuilds", recovery.partitionStateRebuilds());
+            ArrayNode ev = r.putArray("events");
+            recovery.events().forEach(ev::add);
+            r.put("resumedFrom", recovery.resumedFrom());
+            ArrayNode ck = r.putArray("checkpoints");
+            recovery.checkpoints().forEach(ck::add);
+        }
         return root;
     }
 

@@ -143,6 +143,15 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", required = true, description = "Output folder (any Hadoop path).")
     String out;
 
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Write training checkpoints here (any Hadoop path).")
+    String checkpointDir = "";
+
+    @Option(names = "--checkpoint-every", paramLabel = "N", description = "Checkpoint every N epochs; 0 = off. Default: ${DEFAULT-VALUE}")
+    int checkpointEvery = 0;
+
+    @Option(names = "--resume-from", paramLabel = "PATH", description = "Continue from this checkpoint file, or the newest in this directory.")
+    String resumeFrom = "";
+
     /** What a run produced (also used by the demo and by tests). */
     record Result(String outDir, Evaluation.Metrics train, Evaluation.Metrics test, double wallTimeSeconds, String blas,
                   List<EpochMetrics> epochs) {
@@ -173,6 +182,10 @@ public class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-grad-norm must be >= 0, got " + maxGradNorm);
         }
         positive("--epochs", epochs);
+        nonNegative("--checkpoint-every", checkpointEvery);
+        if (checkpointEvery > 0 && (checkpointDir == null || checkpointDir.isBlank())) {
+            throw new IllegalArgumentException("--checkpoint-every " + checkpointEvery + " needs --checkpoint-dir");
+        }
         positive("--batch-size", batchSize);
         positive("--local-steps", localSteps);
         nonNegative("--curvature-every", curvatureEvery);
@@ -279,7 +292,10 @@ public class TrainCommand implements Callable<Integer> {
                 .setTemperature(temperature)
                 .setSafLag(safLag)
                 .setKlStartEpoch(klStart)
-                .setEmaDecay(emaDecay);
+                .setEmaDecay(emaDecay)
+                .setCheckpointDir(checkpointDir == null ? "" : checkpointDir)
+                .setCheckpointInterval(checkpointEvery)
+                .setResumeFrom(resumeFrom == null ? "" : resumeFrom);
         if (lambda != null) {
             clf.setSafLambda(lambda).setMesaLambda(lambda);
         }
@@ -305,7 +321,8 @@ public class TrainCommand implements Callable<Integer> {
         String blas = fitted.hasSummary() && fitted.summary().blas() != null ? fitted.summary().blas() : BlasInfo.describe();
 
         Map<String, Object> config = config(spark, parts, trainRows, testRows);
-        ObjectNode summary = SummaryWriter.trainingSummary(config, epochMetrics, trainMetrics, testMetrics, wall, blas);
+        ObjectNode summary = SummaryWriter.trainingSummary(config, epochMetrics, trainMetrics, testMetrics, wall, blas,
+                fitted.hasSummary() ? fitted.summary().recovery() : null);
         if (tracker != null) {
             writeCurvature(tracker, summary, dir);
         }
@@ -383,6 +400,11 @@ public class TrainCommand implements Callable<Integer> {
             c.put("safLag", safLag);
             c.put("klStart", klStart);
             c.put("emaDecay", emaDecay);
+        }
+        if (checkpointEvery > 0 || !checkpointDir.isBlank() || !resumeFrom.isBlank()) {
+            c.put("checkpointDir", checkpointDir);
+            c.put("checkpointEvery", checkpointEvery);
+            c.put("resumeFrom", resumeFrom);
         }
         c.put("out", out);
         c.put("master", spark.sparkContext().master());

@@ -34,7 +34,7 @@ class SharpnessCommandTest {
         Path out = tmp.resolve("run");
         String[] t = run("train", "--master", "local[2]", "--conf", "spark.ui.enabled=false", "--data", data.toString(),
                 "--out", out.toString(), "--epochs", "1", "--batch-size", "50", "--hidden", "8", "--partitions", "2",
-                "--curvature-every", "1", "--curvature-rows", "100");
+                "--curvature-every", "1", "--curvature-rows", "100", "--lr", "0.1");
         assertEquals("0", t[0], t[1] + t[2]);
         JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
         assertEquals(1, s.get("curvature").size());

@@ -114,7 +114,7 @@ class SparkSamCliTest {
         JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
         List<String> keys = new ArrayList<>();
         s.fieldNames().forEachRemaining(keys::add);
-        assertEquals(List.of("config", "epochs", "final", "wallTimeSeconds", "blas"), keys);
+        assertEquals(List.of("config", "epochs", "final", "wallTimeSeconds", "blas", "recovery"), keys);
         JsonNode config = s.get("config");
         assertEquals("mlp", config.get("model").asText());
         assertEquals(16, config.get("hidden").get(0).asInt());

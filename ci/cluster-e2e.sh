@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# spark-submit on a real standalone cluster (master + 2 workers on 127.0.0.1, from the Maven-resolved jars):
+# submits the examples app jar with `train` (global SAM, float64), a small `correlation` grid and a small
+# `multiplicity` run against spark://127.0.0.1:7077 with two executors, checks their outputs, and compares the
+# trained model with the same run in local mode: global SAM with a fixed partitioning is deterministic, so the
+# weights must be bit-identical. Every process is stopped by PID, also on failure.
+# Needs: the project built (mvn verify/install), Fashion-MNIST in $DATA, weka's ARFF examples for multiplicity.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source ci/lib/standalone-cluster.sh
+
+DATA="${DATA:-/usr/share/datasets/fashion-mnist}"
+W="${W:-$PWD/target/ci-cluster-e2e}"
+APP="$(ls spark-sam-examples/target/spark-sam-examples-*-app.jar | head -1)"
+[ -f "$APP" ] || { echo "cluster-e2e: no app jar; build first (mvn -DskipTests package)" >&2; exit 1; }
+export OPENBLAS_NUM_THREADS=1   # same BLAS blocking in the driver, the executors and local mode
+rm -rf "$W/runs"; mkdir -p "$W/runs"
+start=$(date +%s)
+sc_init "$W"
+sc_start 2 1 1g
+EXEC=(--conf spark.executor.cores=1 --conf spark.cores.max=2 --conf spark.executor.memory=768m
+      --class io.github.sparksam.cli.SparkSamCli "$APP")
+TRAIN=(train --data "$DATA" --limit 3000 --epochs 2 --batch-size 200 --partitions 4 --hidden 32 --precision float64
+       --rule sam --perturbation global --rho 0.05 --schedule constant --lr 0.1 --seed 11)
+
+fail() { echo "cluster-e2e: FAIL: $*" >&2; exit 1; }
+
+sc_log "train (global SAM) on the cluster"
+sc_submit "${EXEC[@]}" "${TRAIN[@]}" --out "$W/runs/cluster-sam" > "$W/runs/cluster-sam.log" 2>&1 \
+  || { tail -30 "$W/runs/cluster-sam.log"; fail "train on the cluster"; }
+grep -q "spark://127.0.0.1" "$W/runs/cluster-sam/summary.json" || fail "summary.json does not name the cluster master"
+
+sc_log "the same run in local mode"
+bin/spark-sam "${TRAIN[@]}" --master 'local[2]' --out "$W/runs/local-sam" > "$W/runs/local-sam.log" 2>&1 \
+  || { tail -30 "$W/runs/local-sam.log"; fail "train in local mode"; }
+bin/spark-sam evaluate --master 'local[2]' --data "$DATA" --limit 2000 --model "$W/runs/cluster-sam/model" \
+  --compare-model "$W/runs/local-sam/model" --out "$W/runs/compare.json" > "$W/runs/compare.log" 2>&1 \
+  || { tail -30 "$W/runs/compare.log"; fail "evaluate"; }
+grep "weights vs" "$W/runs/compare.log"
+grep -q "(bit-identical)" "$W/runs/compare.log" || fail "cluster and local models differ"
+
+if [ -n "${CLUSTER_E2E_CORRELATION:-1}" ] && grep -q "CorrelationCommand" spark-sam-examples/src/main/java/io/github/sparksam/cli/SparkSamCli.java; then
+  sc_log "correlation (small grid) on the cluster"
+  sc_submit "${EXEC[@]}" correlation --data "$DATA" --limit 1500 --test-limit 500 --epochs 1 --hidden 16 \
+      --grid "rule=none,sam;lr=0.05,0.2;seed=1" --out "$W/runs/correlation" > "$W/runs/correlation.log" 2>&1 \
+    || { tail -30 "$W/runs/correlation.log"; fail "correlation on the cluster"; }
+  ls "$W/runs/correlation" | grep -q "correlations" || fail "correlation wrote no correlation table"
+fi
+
+ARFF=""
+for f in /usr/share/doc/weka/examples/credit-g.arff /usr/share/doc/weka/examples/credit-g.arff.gz; do
+  [ -f "$f" ] && { ARFF="$f"; break; }
+done
+if [ -n "$ARFF" ] && grep -q "MultiplicityCommand" spark-sam-examples/src/main/java/io/github/sparksam/cli/SparkSamCli.java; then
+  sc_log "multiplicity on the cluster ($ARFF)"
+  sc_submit "${EXEC[@]}" multiplicity --data "$ARFF" --epsilon 0.01 --l2 0.001 --max-targets 100 --out "$W/runs/multiplicity" \
+      > "$W/runs/multiplicity.log" 2>&1 || { tail -30 "$W/runs/multiplicity.log"; fail "multiplicity on the cluster"; }
+  grep -q '"ambiguity"' "$W/runs/multiplicity/summary.json" || fail "multiplicity summary.json has no ambiguity"
+else
+  echo "cluster-e2e: weka's credit-g.arff (apt-get install weka) or the multiplicity command missing: skipped" >&2
+fi
+echo "cluster-e2e: OK in $(( $(date +%s) - start )) s (2 executors on spark://127.0.0.1:${SC_MASTER_PORT})"
