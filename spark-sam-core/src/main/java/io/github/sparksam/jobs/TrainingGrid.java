@@ -105,6 +105,42 @@ public final class TrainingGrid {
         }
     }
 
+    /**
+     * Applies an inline grid, {@code field=v1,v2;field=v3} (e.g. {@code rule=none,sam;lr=0.05,0.2;seed=1}), on top of
+     * this grid: the fields it names replace this grid's values, the others stay.
+     */
+    public TrainingGrid inline(String spec) {
+        for (String part : spec.split(";")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            int eq = part.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("inline grid must be field=v1,v2;field=...; got '" + spec + "'");
+            }
+            String f = part.substring(0, eq).trim();
+            String ff = f.equals("lr") ? "learningRate" : f;
+            if (!TrainingSpec.FIELDS.contains(ff)) {
+                throw new IllegalArgumentException("unknown grid field '" + f + "'; valid: " + TrainingSpec.FIELDS + " (or lr)");
+            }
+            List<Object> vals = new ArrayList<>();
+            for (String v : part.substring(eq + 1).split(",")) {
+                String t = v.trim();
+                if (ff.equals("optimizer") || ff.equals("rule")) {
+                    vals.add(t);
+                } else {
+                    try {
+                        vals.add(Double.parseDouble(t));
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("grid field '" + f + "' needs numbers, got '" + t + "'");
+                    }
+                }
+            }
+            set(ff, vals);
+        }
+        return this;
+    }
+
     /** Parses a grid (an object, or an array of objects whose expansions are joined) from JSON text. */
     public static List<TrainingSpec> parseJson(String json) {
         JsonNode root;

@@ -160,6 +160,10 @@ class SharpnessCorrelationJobTest extends SparkTestBase {
     List<TrainingSpec> u = TrainingGrid.parseJson("[{\"rule\": \"none\"}, {\"rule\": \"none\"}, {\"rule\": \"sam\", \"rho\": 0.1}]");
     assertEquals(2, u.size());
     assertThrows(IllegalArgumentException.class, () -> TrainingGrid.parseJson("{\"lr\": [\"fast\"]}"));
+    List<TrainingSpec> in = new TrainingGrid().set("epochs", List.of(1)).inline("rule=none,sam;lr=0.05,0.2;seed=1").expand();
+    assertEquals(4, in.size());
+    assertEquals("mlp64-sgd-sam-lr0.2-bs128-rho0.05-wd0-s1-e1", in.get(3).id());
+    assertThrows(IllegalArgumentException.class, () -> new TrainingGrid().inline("momentum=0.9"));
     assertThrows(IllegalArgumentException.class, () -> TrainingGrid.parseJson("{\"learning_rate\": [0.1]}"));
     SharpnessCorrelationJob.Config empty = new SharpnessCorrelationJob.Config();
     // auto threads: as many models as the cluster has room for (local[2]: 2 slots)

@@ -69,7 +69,9 @@ public class CorrelationCommand implements Callable<Integer> {
             + "test rows. Default: ${DEFAULT-VALUE}")
     int oodRows = 2000;
 
-    @Option(names = "--grid", paramLabel = "FILE", description = "A JSON grid (see TrainingGrid), instead of the grid flags.")
+    @Option(names = "--grid", paramLabel = "FILE|SPEC", description = "A JSON grid file (see TrainingGrid; replaces the "
+            + "grid flags), or an inline grid field=v1,v2;field=... (e.g. rule=none,sam;lr=0.05,0.2;seed=1) that "
+            + "overrides the fields it names on top of the grid flags.")
     String gridFile;
 
     @Option(names = "--optimizer", split = ",", description = "Grid: optimizers. Default: sgd")
@@ -176,13 +178,20 @@ public class CorrelationCommand implements Callable<Integer> {
         if (noGrid) {
             return List.of();
         }
-        if (gridFile != null) {
+        if (gridFile != null && java.nio.file.Files.isRegularFile(java.nio.file.Paths.get(gridFile))) {
             return TrainingGrid.parseJson(new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(gridFile)),
                     StandardCharsets.UTF_8));
         }
-        return new TrainingGrid().set("optimizer", optimizers).set("rule", rules).set("learningRate", lrs)
+        if (gridFile != null && !gridFile.contains("=")) {
+            throw new IllegalArgumentException("--grid: no such file: " + gridFile);
+        }
+        TrainingGrid g = new TrainingGrid().set("optimizer", optimizers).set("rule", rules).set("learningRate", lrs)
                 .set("batchSize", batchSizes).set("rho", rhos).set("weightDecay", weightDecays).set("seed", seeds)
-                .set("epochs", epochs).architecture("mlp", hidden, "relu", schedule, 0.9, "float32").expand();
+                .set("epochs", epochs).architecture("mlp", hidden, "relu", schedule, 0.9, "float32");
+        if (gridFile != null) {
+            g.inline(gridFile);
+        }
+        return g.expand();
     }
 
     SharpnessConfig sharpness() {
