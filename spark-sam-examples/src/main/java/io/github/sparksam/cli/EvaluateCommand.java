@@ -10,8 +10,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
-import io.github.sparksam.data.FashionMnist;
-import io.github.sparksam.data.IdxReader;
 import io.github.sparksam.ml.SharpnessAwareClassificationModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,20 +31,8 @@ public class EvaluateCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common = new CommonOptions();
 
-    @Option(names = "--model", paramLabel = "DIR", required = true, description = "A model saved by train (its model/ folder).")
-    String modelDir;
-
-    @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST folder. Default: ${DEFAULT-VALUE}")
-    String data = FashionMnist.DEFAULT_DIR;
-
-    @Option(names = "--split", description = "test | train. Default: ${DEFAULT-VALUE}")
-    String split = "test";
-
-    @Option(names = "--limit", paramLabel = "N", description = "Use the first N rows of the split; 0 = all. Default: ${DEFAULT-VALUE}")
-    int limit = 0;
-
-    @Option(names = "--partitions", description = "0 = Spark's default parallelism. Default: ${DEFAULT-VALUE}")
-    int partitions = 0;
+    @Mixin
+    SavedModelAndSplit in = new SavedModelAndSplit("test");
 
     @Option(names = "--out", paramLabel = "FILE", description = "Also write the result as JSON to this file.")
     String outFile;
@@ -59,40 +45,27 @@ public class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getOut();
-        TrainCommand.oneOf("--split", split, java.util.List.of("test", "train"));
-        if (limit < 0 || partitions < 0) {
-            throw new IllegalArgumentException("--limit and --partitions must be >= 0");
-        }
+        in.validateBeforeSpark();
         common.confMap();  // a malformed --conf fails before anything starts
-        DataChecks.requireFashionMnistBeforeSpark(data);
         SparkSession spark = common.createSession("spark-sam evaluate");
         try {
             Configuration hconf = spark.sparkContext().hadoopConfiguration();
-            if (!IdxReader.exists(hconf, modelDir + "/metadata")) {
-                throw new IllegalArgumentException("not a saved model: " + modelDir + " (no metadata/ folder)");
-            }
-            FashionMnist.requireAvailable(hconf, data);
-            SharpnessAwareClassificationModel model = SharpnessAwareClassificationModel.load(modelDir);
-            int parts = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
-            Dataset<Row> df = split.equals("test") ? FashionMnist.loadTest(spark, data, parts, limit)
-                    : FashionMnist.loadTrain(spark, data, parts, limit);
+            SharpnessAwareClassificationModel model = in.model(spark);
+            Dataset<Row> df = in.rows(spark);
             Evaluation.Metrics m = Evaluation.evaluate(model, df);
             console.printf(Locale.ROOT, "spark-sam evaluate: %s accuracy %.4f, %s loss %.6f (%d rows, model %s)%n",
-                    split, m.accuracy(), split, m.loss(), m.rows(), modelDir);
+                    in.split, m.accuracy(), in.split, m.loss(), m.rows(), in.modelDir);
             double[] diff = null;
             if (compareDir != null) {
-                if (!IdxReader.exists(hconf, compareDir + "/metadata")) {
-                    throw new IllegalArgumentException("not a saved model: " + compareDir + " (no metadata/ folder)");
-                }
-                diff = weightDifference(model, SharpnessAwareClassificationModel.load(compareDir));
+                diff = weightDifference(model, SavedModelAndSplit.load(hconf, compareDir));
                 console.printf(Locale.ROOT, "spark-sam evaluate: weights vs %s: max |difference| %.3e, max relative %.3e%s%n",
                         compareDir, diff[0], diff[1], diff[0] == 0 ? " (bit-identical)" : "");
             }
             if (outFile != null) {
                 ObjectNode json = SummaryWriter.object();
-                json.put("model", modelDir);
-                json.put("data", data);
-                json.put("split", split);
+                json.put("model", in.modelDir);
+                json.put("data", in.data);
+                json.put("split", in.split);
                 json.put("rows", m.rows());
                 json.put("accuracy", m.accuracy());
                 json.put("loss", m.loss());

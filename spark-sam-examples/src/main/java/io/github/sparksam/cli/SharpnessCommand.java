@@ -14,8 +14,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
-import io.github.sparksam.data.FashionMnist;
-import io.github.sparksam.data.IdxReader;
 import io.github.sparksam.ml.SharpnessAwareClassificationModel;
 import io.github.sparksam.sharpness.SharpnessAnalysis;
 import io.github.sparksam.sharpness.SharpnessConfig;
@@ -44,20 +42,9 @@ public class SharpnessCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common = new CommonOptions();
 
-    @Option(names = "--model", paramLabel = "DIR", required = true, description = "A model saved by train (its model/ folder).")
-    String modelDir;
-
-    @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST folder. Default: ${DEFAULT-VALUE}")
-    String data = FashionMnist.DEFAULT_DIR;
-
-    @Option(names = "--split", description = "train | test. Default: ${DEFAULT-VALUE} (the reference measures on training rows)")
-    String split = "train";
-
-    @Option(names = "--limit", paramLabel = "N", description = "Use the first N rows of the split; 0 = all. Default: ${DEFAULT-VALUE}")
-    int limit = 0;
-
-    @Option(names = "--partitions", description = "0 = Spark's default parallelism. Default: ${DEFAULT-VALUE}")
-    int partitions = 0;
+    /** Measured on training rows by default, as the reference does. */
+    @Mixin
+    SavedModelAndSplit in = new SavedModelAndSplit("train");
 
     @Option(names = "--measure", paramLabel = "KIND:NORM:SCALING:RHO",
             description = "A sharpness definition, e.g. worst:linf:adaptive:0.002; repeatable. 'none' for no sharpness. "
@@ -135,33 +122,23 @@ public class SharpnessCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getOut();
-        TrainCommand.oneOf("--split", split, List.of("test", "train"));
-        if (limit < 0 || partitions < 0) {
-            throw new IllegalArgumentException("--limit and --partitions must be >= 0");
-        }
+        in.validateBeforeSpark();
         SharpnessConfig cfg = config();
         common.confMap();
-        DataChecks.requireFashionMnistBeforeSpark(data);
         SparkSession spark = common.createSession("spark-sam sharpness");
         try {
             Configuration hconf = spark.sparkContext().hadoopConfiguration();
-            if (!IdxReader.exists(hconf, modelDir + "/metadata")) {
-                throw new IllegalArgumentException("not a saved model: " + modelDir + " (no metadata/ folder)");
-            }
-            FashionMnist.requireAvailable(hconf, data);
-            SharpnessAwareClassificationModel model = SharpnessAwareClassificationModel.load(modelDir);
-            int parts = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
-            Dataset<Row> df = split.equals("test") ? FashionMnist.loadTest(spark, data, parts, limit)
-                    : FashionMnist.loadTrain(spark, data, parts, limit);
-            console.printf("spark-sam sharpness: measuring %s on the %s split ...%n", model.network(), split);
+            SharpnessAwareClassificationModel model = in.model(spark);
+            Dataset<Row> df = in.rows(spark);
+            console.printf("spark-sam sharpness: measuring %s on the %s split ...%n", model.network(), in.split);
             console.flush();
             SharpnessReport rep = SharpnessAnalysis.run(model, df, (String) null, 0, cfg);
             Map<String, Object> input = new LinkedHashMap<>();
-            input.put("model", modelDir);
-            input.put("data", data);
-            input.put("split", split);
-            input.put("limit", limit);
-            input.put("partitions", parts);
+            input.put("model", in.modelDir);
+            input.put("data", in.data);
+            input.put("split", in.split);
+            input.put("limit", in.limit);
+            input.put("partitions", in.partitions(spark));
             input.put("master", spark.sparkContext().master());
             ObjectNode root = SummaryWriter.object();
             root.set("input", SummaryWriter.object(input));
