@@ -1,0 +1,8 @@
+/**
+ * Collectives for the tasks of one long-running barrier stage: a driver-hosted {@link
+ * io.github.sparksam.collective.Rendezvous} (the tasks find each other in milliseconds, where
+ * {@code BarrierTaskContext.allGather} polls once a second) and a {@link
+ * io.github.sparksam.collective.RingAllReduce} over the tasks' own sockets whose sums are added in
+ * partition order, so they are bit-identical to the driver adding the partitions' results.
+ */
+package io.github.sparksam.collective;

@@ -1,0 +1,151 @@
+package io.github.sparksam.collective;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The ring among threads of one JVM, as tasks of a barrier stage would use it. */
+class RingAllReduceTest {
+
+  interface RankBody<T> {
+    T run(RingAllReduce ring) throws Exception;
+  }
+
+  private static <T> List<T> runRanks(int size, int attempt, Rendezvous rv, RankBody<T> body) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(size);
+    try {
+      List<Future<T>> fs = new ArrayList<>();
+      for (int r = 0; r < size; r++) {
+        int rank = r;
+        fs.add(pool.submit(() -> {
+          try (RingAllReduce ring = RingAllReduce.join(rv.address(), attempt, rank, size, 20_000, () -> true)) {
+            return body.run(ring);
+          }
+        }));
+      }
+      List<T> out = new ArrayList<>();
+      for (Future<T> f : fs) out.add(f.get(60, TimeUnit.SECONDS));
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 3, 4, 5})
+  void sumsInRankOrderBitForBitAndGathersBlobs(int size) throws Exception {
+    int n = 20_000;   // more than two chunks
+    double[][] inputs = new double[size][n];
+    Random rnd = new Random(size);
+    for (double[] v : inputs) for (int i = 0; i < n; i++) v[i] = rnd.nextGaussian() * Math.pow(10, rnd.nextInt(12) - 6);
+    inputs[0][5] = -0.0;
+    double[] expected = new double[n];            // what the driver computes: total += v_r in partition order
+    for (double[] v : inputs) for (int i = 0; i < n; i++) expected[i] += v[i];
+    try (Rendezvous rv = Rendezvous.start("127.0.0.1", "t")) {
+      List<double[][]> results = runRanks(size, 0, rv, ring -> {
+        double[][] rounds = new double[2][];
+        for (int call = 0; call < 2; call++) {         // two calls: the sequence numbers must keep step
+          double[] v = inputs[ring.rank()].clone();
+          byte[][] blobs = ring.allReduce(v, ("rank" + ring.rank() + "/" + call).getBytes(StandardCharsets.UTF_8));
+          for (int r = 0; r < size; r++) assertEquals("rank" + r + "/" + call, new String(blobs[r], StandardCharsets.UTF_8));
+          rounds[call] = v;
+        }
+        return rounds;
+      });
+      for (double[][] rounds : results) {
+        for (double[] v : rounds) {
+          for (int i = 0; i < n; i++) {
+            assertEquals(Double.doubleToRawLongBits(expected[i]), Double.doubleToRawLongBits(v[i]), "element " + i);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void aDeadPeerEndsTheOthersWaitWithAnError() throws Exception {
+    try (Rendezvous rv = Rendezvous.start("127.0.0.1", "t")) {
+      ExecutionException e = assertThrows(ExecutionException.class, () -> runRanks(3, 0, rv, ring -> {
+        if (ring.rank() == 1) throw new IllegalStateException("rank 1 fails before the collective");
+        ring.allReduce(new double[10], new byte[0]);
+        return null;
+      }));
+      assertTrue(e.getCause() instanceof IOException || e.getCause() instanceof IllegalStateException, e.toString());
+    }
+  }
+
+  @Test
+  void aKilledTaskStopsWaitingWithinAboutASecond() throws Exception {
+    try (Rendezvous rv = Rendezvous.start("127.0.0.1", "t")) {
+      AtomicBoolean alive = new AtomicBoolean(true);
+      ExecutorService pool = Executors.newSingleThreadExecutor();
+      try {
+        // rank 0 of 2 registers; rank 1 never comes; then the task is "killed"
+        Future<?> f = pool.submit(() -> RingAllReduce.join(rv.address(), 0, 0, 2, 60_000, alive::get));
+        Thread.sleep(300);
+        alive.set(false);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
+        assertTrue(e.getCause().getMessage().contains("killed"), e.getCause().getMessage());
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void aNewerStageAttemptReplacesAnUnfinishedOne() throws Exception {
+    try (Rendezvous rv = Rendezvous.start("127.0.0.1", "t")) {
+      ExecutorService pool = Executors.newSingleThreadExecutor();
+      try {
+        Future<?> stale = pool.submit(() -> RingAllReduce.join(rv.address(), 0, 0, 2, 60_000, () -> true));
+        Thread.sleep(200);
+        List<Double> sums = runRanks(2, 1, rv, ring -> {
+          double[] v = {ring.rank() + 1.0};
+          ring.allReduce(v, new byte[0]);
+          return v[0];
+        });
+        assertEquals(List.of(3.0, 3.0), sums);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> stale.get(5, TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof IOException, e.toString());
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void strangersAreRejected() throws Exception {
+    try (Rendezvous rv = Rendezvous.start("127.0.0.1", "secret")) {
+      Rendezvous.Address wrong = new Rendezvous.Address("127.0.0.1", rv.address().port(), "guess");
+      assertThrows(IOException.class, () -> RingAllReduce.join(wrong, 0, 0, 2, 3_000, () -> true));
+    }
+  }
+
+  @Test
+  void sizeOneOpensNothing() throws Exception {
+    try (RingAllReduce ring = RingAllReduce.join(new Rendezvous.Address("nowhere.invalid", 1, "t"), 0, 0, 1, 1000,
+        () -> true)) {
+      double[] v = {-0.0, 2};
+      byte[][] blobs = ring.allReduce(v, new byte[] {7});
+      assertArrayEquals(new double[] {0.0, 2}, v);
+      assertEquals(0L, Double.doubleToRawLongBits(v[0]));
+      assertEquals(7, blobs[0][0]);
+    }
+  }
+}
