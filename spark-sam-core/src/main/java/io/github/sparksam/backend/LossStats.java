@@ -52,6 +52,43 @@ public final class LossStats implements Serializable {
   /** Weighted accuracy, NaN when no weight was seen. */
   public double accuracy() { return correctWeight / weightSum; }
 
+  /** A compact byte form (exact doubles) for collectives; {@link #fromBytes} reads it back. */
+  public byte[] toBytes() {
+    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream(64);
+    try (java.io.DataOutputStream out = new java.io.DataOutputStream(b)) {
+      out.writeDouble(lossSum);
+      out.writeDouble(weightSum);
+      out.writeDouble(correctWeight);
+      out.writeLong(count);
+      out.writeInt(metrics == null ? 0 : metrics.size());
+      if (metrics != null) {
+        for (java.util.Map.Entry<String, Double> e : metrics.entrySet()) {
+          out.writeUTF(e.getKey());
+          out.writeDouble(e.getValue());
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return b.toByteArray();
+  }
+
+  /** Reads {@link #toBytes}. */
+  public static LossStats fromBytes(byte[] bytes) {
+    LossStats s = new LossStats();
+    try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
+      s.lossSum = in.readDouble();
+      s.weightSum = in.readDouble();
+      s.correctWeight = in.readDouble();
+      s.count = in.readLong();
+      int n = in.readInt();
+      for (int i = 0; i < n; i++) s.add(in.readUTF(), in.readDouble());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("corrupt loss statistics", e);
+    }
+    return s;
+  }
+
   @Override public String toString() {
     return String.format(java.util.Locale.ROOT, "LossStats(n=%d, loss=%.6f, acc=%.4f)", count, meanLoss(), accuracy());
   }

@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * The driver's side of the tasks' rendezvous: a small TCP server to which every task of a barrier
  * stage sends its rank and the port it listens on, and which answers each of them, once all ranks of
  * the same stage attempt have registered, with every rank's address (as the driver saw the
- * connection). A retried stage registers under its new attempt number; registrations of an older
- * attempt are dropped when a newer attempt completes. One server serves all stages of a fit.
+ * connection). Tasks register under their stage and stage attempt ({@link #stageKey}); a retried
+ * stage registers under its new attempt, and registrations of an older stage or attempt are dropped
+ * when a newer one completes. One server serves all stages of a fit.
  *
  * <p>Why not {@code BarrierTaskContext.allGather}: it polls its RPC once a second, which costs about
  * 1 s per call, several times an epoch of a small model.
@@ -35,8 +36,8 @@ public final class Rendezvous implements AutoCloseable {
   private final ServerSocket server;
   private final Address address;
   private final Thread acceptor;
-  private final Map<Integer, Map<Integer, Pending>> byAttempt = new HashMap<>();
-  private int newestCompleted = -1;
+  private final Map<Long, Map<Integer, Pending>> byStage = new HashMap<>();
+  private long newestCompleted = -1;
   private volatile boolean closed;
 
   private record Pending(Socket socket, DataOutputStream out, String host, int port) {}
@@ -63,6 +64,11 @@ public final class Rendezvous implements AutoCloseable {
 
   public Address address() { return address; }
 
+  /** Orders registrations: later stages, and later attempts of a stage, have larger keys. */
+  public static long stageKey(int stageId, int stageAttempt) {
+    return ((long) stageId << 32) | (stageAttempt & 0xffffffffL);
+  }
+
   private void acceptLoop() {
     while (!closed) {
       Socket c;
@@ -87,13 +93,14 @@ public final class Rendezvous implements AutoCloseable {
     DataInputStream in = new DataInputStream(c.getInputStream());
     String token = in.readUTF();
     if (!token.equals(address.token())) throw new IOException("wrong token");
-    int attempt = in.readInt(), rank = in.readInt(), size = in.readInt(), port = in.readInt();
+    long key = in.readLong();
+    int rank = in.readInt(), size = in.readInt(), port = in.readInt();
     if (size < 1 || rank < 0 || rank >= size) throw new IOException("bad rank " + rank + " of " + size);
     Pending p = new Pending(c, new DataOutputStream(c.getOutputStream()), c.getInetAddress().getHostAddress(), port);
     List<Pending> ready = null;
     synchronized (this) {
-      if (attempt <= newestCompleted) throw new IOException("stage attempt " + attempt + " is stale");
-      Map<Integer, Pending> group = byAttempt.computeIfAbsent(attempt, a -> new HashMap<>());
+      if (key <= newestCompleted) throw new IOException("registration for an older stage or attempt (" + key + ")");
+      Map<Integer, Pending> group = byStage.computeIfAbsent(key, a -> new HashMap<>());
       Pending old = group.put(rank, p);
       if (old != null) closeQuietly(old.socket());
       if (group.size() == size) {
@@ -103,12 +110,12 @@ public final class Rendezvous implements AutoCloseable {
           if (q == null) throw new IOException("ranks do not cover 0.." + (size - 1) + ": " + group.keySet());
           ready.add(q);
         }
-        byAttempt.remove(attempt);
-        newestCompleted = attempt;
+        byStage.remove(key);
+        newestCompleted = key;
         // tasks of older attempts are gone or about to be killed: let them fail now
-        byAttempt.keySet().removeIf(a -> {
-          if (a < attempt) byAttempt.get(a).values().forEach(x -> closeQuietly(x.socket()));
-          return a < attempt;
+        byStage.keySet().removeIf(a -> {
+          if (a < key) byStage.get(a).values().forEach(x -> closeQuietly(x.socket()));
+          return a < key;
         });
       }
     }
@@ -135,8 +142,8 @@ public final class Rendezvous implements AutoCloseable {
       // nothing to do
     }
     synchronized (this) {
-      byAttempt.values().forEach(g -> g.values().forEach(x -> closeQuietly(x.socket())));
-      byAttempt.clear();
+      byStage.values().forEach(g -> g.values().forEach(x -> closeQuietly(x.socket())));
+      byStage.clear();
     }
   }
 

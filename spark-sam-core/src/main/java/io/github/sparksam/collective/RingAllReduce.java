@@ -67,13 +67,13 @@ public final class RingAllReduce implements AutoCloseable {
   }
 
   /**
-   * Joins the ring: listens on an ephemeral port, registers {@code rank} of {@code size} for stage
-   * attempt {@code attempt} with the driver's {@link Rendezvous}, then connects to the next rank and
+   * Joins the ring: listens on an ephemeral port, registers {@code rank} of {@code size} under
+   * {@code stageKey} ({@link Rendezvous#stageKey}) with the driver's {@link Rendezvous}, then connects to the next rank and
    * accepts the previous one. With {@code size == 1} nothing is opened.
    *
    * @param alive false once the task was killed (checked while waiting)
    */
-  public static RingAllReduce join(Rendezvous.Address driver, int attempt, int rank, int size, long timeoutMillis,
+  public static RingAllReduce join(Rendezvous.Address driver, long stageKey, int rank, int size, long timeoutMillis,
                                    BooleanSupplier alive) throws IOException {
     if (size == 1) return new RingAllReduce(0, 1, timeoutMillis, alive, null, null);
     long deadline = System.currentTimeMillis() + timeoutMillis;
@@ -89,7 +89,7 @@ public final class RingAllReduce implements AutoCloseable {
         r.setSoTimeout(POLL_MS);
         DataOutputStream o = new DataOutputStream(r.getOutputStream());
         o.writeUTF(driver.token());
-        o.writeInt(attempt);
+        o.writeLong(stageKey);
         o.writeInt(rank);
         o.writeInt(size);
         o.writeInt(listen.getLocalPort());

@@ -71,6 +71,7 @@ public class SharpnessAwareClassifier
   public static final String[] ACTIVATIONS = {"relu", "tanh"};
   public static final String[] FAMILIES = {"auto", "binomial", "multinomial"};
   public static final String[] PRECISIONS = {"float32", "float64"};
+  public static final String[] AGGREGATIONS = {"treeAggregate", "allReduce"};
 
   private Param<String> modelType;
   private IntArrayParam hiddenLayers;
@@ -99,6 +100,7 @@ public class SharpnessAwareClassifier
   private Param<String> weightCol;
   private StringArrayParam inputCols;
   private Param<String> computeBackend;
+  private Param<String> aggregation;
   private transient io.github.sparksam.train.EpochListener epochListener;
   // sharpness-aware rules
   private Param<String> rule;
@@ -193,6 +195,10 @@ public class SharpnessAwareClassifier
     computeBackend = new Param<>(this, "computeBackend", "where tasks run the block forward/backward: auto (a GPU "
         + "if spark-sam-gpu is attached and the task's GPU works, else the CPU, logged once per executor), cpu, "
         + "or gpu (fail before training if there is none)", oneOf(io.github.sparksam.backend.ComputeBackends.MODES));
+    aggregation = new Param<>(this, "aggregation", "how a step's partition results are added: treeAggregate (a Spark "
+        + "job per step, the driver adds; works everywhere) or allReduce (an epoch per barrier stage, the tasks add "
+        + "over their own sockets: same weights, far fewer jobs; needs a task slot per partition, localSteps = 1 and "
+        + "no dynamic allocation)", oneOf(AGGREGATIONS));
 
     rule = new Param<>(this, "rule", "sharpness-aware rule wrapped around the optimizer: none, sam, asam, saf, mesa",
         oneOf(RuleSettings.RULES));
@@ -277,6 +283,7 @@ public class SharpnessAwareClassifier
     setDefault(weightCol, "");
     setDefault(inputCols, new String[0]);
     setDefault(computeBackend, "auto");
+    setDefault(aggregation, "treeAggregate");
   }
 
   static Function1<String, Object> oneOf(String[] allowed) {
@@ -311,6 +318,8 @@ public class SharpnessAwareClassifier
   public Param<String> weightCol() { return weightCol; }
   public StringArrayParam inputCols() { return inputCols; }
   public Param<String> computeBackend() { return computeBackend; }
+
+  public Param<String> aggregation() { return aggregation; }
   public Param<String> rule() { return rule; }
   public DoubleParam rho() { return rho; }
   public Param<String> perturbation() { return perturbation; }
@@ -373,6 +382,8 @@ public class SharpnessAwareClassifier
   public String getWeightCol() { return $(weightCol); }
   public String[] getInputCols() { return $(inputCols); }
   public String getComputeBackend() { return $(computeBackend); }
+
+  public String getAggregation() { return $(aggregation); }
   public String getRule() { return $(rule); }
   public double getRho() { return (Double) $(rho); }
   public String getPerturbation() { return $(perturbation); }
@@ -415,6 +426,13 @@ public class SharpnessAwareClassifier
   public SharpnessAwareClassifier setWeightCol(String v) { return (SharpnessAwareClassifier) set(weightCol, v); }
   public SharpnessAwareClassifier setInputCols(String[] v) { return (SharpnessAwareClassifier) set(inputCols, v); }
   public SharpnessAwareClassifier setComputeBackend(String v) { return (SharpnessAwareClassifier) set(computeBackend, lower(v)); }
+
+  /** {@code treeAggregate} or {@code allReduce} (any case). */
+  public SharpnessAwareClassifier setAggregation(String v) {
+    String canonical = v;
+    for (String a : AGGREGATIONS) if (a.equalsIgnoreCase(v)) canonical = a;
+    return (SharpnessAwareClassifier) set(aggregation, canonical);
+  }
   public SharpnessAwareClassifier setRule(String v) { return (SharpnessAwareClassifier) set(rule, lower(v)); }
   public SharpnessAwareClassifier setRho(double v) { return (SharpnessAwareClassifier) set(rho, v); }
   public SharpnessAwareClassifier setPerturbation(String v) { return (SharpnessAwareClassifier) set(perturbation, lower(v)); }
@@ -533,7 +551,7 @@ public class SharpnessAwareClassifier
           stepsPerEpoch * getLrStepEpochs(), getLrGamma(), getMinLearningRate(), stepsPerEpoch * getWarmupEpochs());
       DistributedTrainer trainer = new DistributedTrainer(blocked, ds, net, cfg, updateRule(net, cfg.l2()), opt, schedule)
           .checkpointTo(getCheckpointDir(), getCheckpointInterval()).setEpochListener(epochListener)
-          .setComputeBackend(getComputeBackend());
+          .setComputeBackend(getComputeBackend()).setAggregation(getAggregation(), 10 * 60_000L);
       TrainingResult result;
       running = trainer;
       try {

@@ -9,8 +9,6 @@ import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -192,12 +190,9 @@ public final class Checkpoint {
       out.writeInt(0);
       return;
     }
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    try (ObjectOutputStream oos = new ObjectOutputStream(b)) {
-      oos.writeObject(o);
-    }
-    out.writeInt(b.size());
-    b.writeTo(out);
+    byte[] b = JavaSerialization.bytes(o);
+    out.writeInt(b.length);
+    out.write(b);
   }
 
   /**
@@ -314,18 +309,7 @@ public final class Checkpoint {
     int n = in.readInt();
     if (n == 0) return null;
     if (n < 0 || n > in.available()) throw new EOFException("block of " + n + " bytes");
-    byte[] b = in.readNBytes(n);
-    try (ObjectInputStream ois = new ObjectInputStream(new ByteArrayInputStream(b)) {
-      @Override protected Class<?> resolveClass(java.io.ObjectStreamClass desc) throws IOException, ClassNotFoundException {
-        try {
-          return Class.forName(desc.getName(), false, Thread.currentThread().getContextClassLoader());
-        } catch (ClassNotFoundException e) {
-          return super.resolveClass(desc);
-        }
-      }
-    }) {
-      return ois.readObject();
-    }
+    return JavaSerialization.object(in.readNBytes(n));
   }
 
   /** Refuses to resume a different run; the message names the parameter that differs. */

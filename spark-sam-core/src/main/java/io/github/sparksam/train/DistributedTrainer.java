@@ -7,6 +7,7 @@ import io.github.sparksam.backend.ComputeBackends;
 import io.github.sparksam.backend.GpuUnavailableException;
 import io.github.sparksam.backend.LossStats;
 import io.github.sparksam.backend.Precision;
+import io.github.sparksam.collective.Rendezvous;
 import io.github.sparksam.data.BlockedPartition;
 import io.github.sparksam.data.DataSummary;
 import io.github.sparksam.nn.Network;
@@ -48,7 +49,8 @@ public final class DistributedTrainer {
   private final DataSummary dataSummary;
   private final Network net;
   private final TrainingConfig cfg;
-  private final UpdateRule rule;
+  /** Replaced by the replicas' copy after each all-reduce epoch (its state advanced in the tasks). */
+  private UpdateRule rule;
   private final OptimizerStep optimizerStep;
   private final LearningRateSchedule schedule;
   private final String runId = UUID.randomUUID().toString();
@@ -71,6 +73,33 @@ public final class DistributedTrainer {
   private final List<Broadcast<?>> ruleBroadcasts = new ArrayList<>();
   private List<EpochMetrics> epochs = new ArrayList<>();
   private String computeBackend = "auto";
+  private Aggregation aggregation = Aggregation.TREE_AGGREGATE;
+  private long allReduceTimeoutMillis = 10 * 60_000L;
+  private Rendezvous rendezvous;
+
+  /** How the partitions' results of a synchronous step are added up. */
+  public enum Aggregation {
+    /** One Spark job per pass; the driver adds the partitions' results (the default; works everywhere). */
+    TREE_AGGREGATE("treeAggregate"),
+    /**
+     * One barrier stage per epoch; the tasks add their results with a ring all-reduce over their own
+     * sockets and each applies the update to its replica ({@link AllReduceEpoch}). Same weights;
+     * needs a task slot per partition and no dynamic allocation; {@code localSteps} must be 1.
+     */
+    ALL_REDUCE("allReduce");
+
+    private final String paramValue;
+
+    Aggregation(String v) { this.paramValue = v; }
+
+    public String paramValue() { return paramValue; }
+
+    /** From the parameter value, case-insensitively. */
+    public static Aggregation parse(String v) {
+      for (Aggregation a : values()) if (a.paramValue.equalsIgnoreCase(v)) return a;
+      throw new IllegalArgumentException("aggregation must be treeAggregate or allReduce, got '" + v + "'");
+    }
+  }
 
   public DistributedTrainer(JavaRDD<BlockedPartition> data, DataSummary dataSummary, Network net, TrainingConfig cfg,
                             UpdateRule rule, Optimizer optimizer, LearningRateSchedule schedule) {
@@ -135,6 +164,25 @@ public final class DistributedTrainer {
     return this;
   }
 
+  /**
+   * {@code treeAggregate} (default) or {@code allReduce} (see {@link Aggregation}); with
+   * {@code allReduce}, a wait for another task longer than {@code timeoutMillis} fails the stage.
+   */
+  public DistributedTrainer setAggregation(String mode, long timeoutMillis) {
+    Aggregation a = Aggregation.parse(mode);
+    if (a == Aggregation.ALL_REDUCE && cfg.localSteps() > 1) {
+      throw new IllegalArgumentException("aggregation=allReduce synchronizes every step; it cannot be combined with "
+          + "localSteps=" + cfg.localSteps() + " (use one or the other)");
+    }
+    if (timeoutMillis < 1) throw new IllegalArgumentException("allReduce timeout must be >= 1 ms, got " + timeoutMillis);
+    this.aggregation = a;
+    this.allReduceTimeoutMillis = timeoutMillis;
+    return this;
+  }
+
+  /** The update rule with its state as of the end of the fit (a copy of the one given when aggregation=allReduce). */
+  public UpdateRule rule() { return rule; }
+
   /** Trains from {@code initialParams} (not modified) and a fresh optimizer state. */
   public TrainingResult train(double[] initialParams) {
     return train(initialParams, null);
@@ -180,8 +228,11 @@ public final class DistributedTrainer {
     String oldDescription = sc.getLocalProperty("spark.job.description");
     long t0 = System.nanoTime();
     try {
+      if (aggregation == Aggregation.ALL_REDUCE) startRendezvous(sc);
       return loop(sc, t0, startEpoch, startStep, globalStep, resume);
     } finally {
+      if (rendezvous != null) rendezvous.close();
+      rendezvous = null;
       sc.setJobDescription(oldDescription);
       for (Broadcast<?> b : ruleBroadcasts) b.destroy();
       ruleBroadcasts.clear();
@@ -202,12 +253,18 @@ public final class DistributedTrainer {
       } else {
         epochStats = new LossStats();
       }
+      if (aggregation == Aggregation.ALL_REDUCE && s < stepsPerEpoch) {
+        sc.setJobDescription(String.format(Locale.ROOT, "spark-sam %s: epoch %d/%d, steps %d-%d in one barrier stage "
+            + "(allReduce)", rule.name(), epoch + 1, cfg.epochs(), s + 1, stepsPerEpoch));
+        globalStep = allReduceEpoch(epoch, s, globalStep);
+        s = stepsPerEpoch;
+      }
       while (s < stepsPerEpoch) {
         int k = Math.min(cfg.localSteps(), stepsPerEpoch - s);
         sc.setJobDescription(String.format(Locale.ROOT, "spark-sam %s: epoch %d/%d, step %d/%d", rule.name(),
             epoch + 1, cfg.epochs(), s + 1, stepsPerEpoch));
         if (cfg.localSteps() == 1) {
-          StepContext ctx = new StepContext(this, epoch, s, globalStep, schedule.rate(globalStep, totalSteps));
+          StepContext ctx = new StepContext(onDriver, epoch, s, globalStep, schedule.rate(globalStep, totalSteps));
           rule.step(ctx);
           if (!ctx.updated()) throw new IllegalStateException("rule " + rule.name() + " did not apply an update");
         } else {
@@ -243,6 +300,7 @@ public final class DistributedTrainer {
         new TrainingSummary.Recovery(failedTaskAttempts, partitionStateRebuilds, recoveryEvents,
             resume == null ? null : resume.path(), checkpointsWritten()));
     summary.setComputeBackend(tasks[1]);
+    summary.setAggregation(aggregation.paramValue());
     return new TrainingResult(params, state, summary);
   }
 
@@ -293,7 +351,8 @@ public final class DistributedTrainer {
       note(String.format(Locale.ROOT, "epoch %d step %d: partition %d succeeded on attempt %d", epoch + 1, step + 1,
           partition, attempt + 1));
     }
-    if (freshWorker && !partitionsSeen.add(partition)) {
+    boolean seenBefore = !partitionsSeen.add(partition);   // (a failed first attempt may have taken the fresh flag)
+    if (freshWorker && seenBefore) {
       partitionStateRebuilds++;
       note(String.format(Locale.ROOT, "epoch %d step %d: partition %d lost its task-local state (recomputed or "
           + "re-read cached block); rebuilt", epoch + 1, step + 1, partition));
@@ -306,7 +365,7 @@ public final class DistributedTrainer {
   }
 
   /** Everything a task needs besides the step's payload; serialized with each task's closure. */
-  private record Setup(String runId, Network net, TrainingConfig cfg, long numExamples, int stepsPerEpoch,
+  record Setup(String runId, Network net, TrainingConfig cfg, long numExamples, int stepsPerEpoch,
                        String computeBackend) implements Serializable {
     PartitionWorker worker(BlockedPartition p) {
       // per executor: probed once and cached; a GPU backend follows the GPU Spark assigned each task
@@ -326,7 +385,7 @@ public final class DistributedTrainer {
   /** The broadcast of one pass: where to evaluate, and which rule. */
   private record PassPayload(double[] at, int epoch, int step, LocalRule rule) implements Serializable {}
 
-  StepContext.Pass pass(LocalRule localRule, double[] at, int epoch, int step) {
+  private StepContext.Pass pass(LocalRule localRule, double[] at, int epoch, int step) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(data.context());
     Broadcast<PassPayload> bc = jsc.broadcast(new PassPayload(at, epoch, step, localRule));
     Setup setup = setup();
@@ -369,22 +428,89 @@ public final class DistributedTrainer {
     return new StepContext.Pass(total, stats);
   }
 
-  void applyUpdate(double[] meanDirection, LossStats stats, StepContext ctx) {
-    if (!Double.isFinite(stats.lossSum)) {
-      throw new TrainingDivergedException(ctx.epoch(), ctx.step(), ctx.globalStep(), "the loss is " + stats.lossSum,
-          hint(ctx.learningRate()));
+  /** Steps run on the driver: one Spark job per pass. */
+  private final StepEngine onDriver = new StepEngine() {
+    @Override public double[] params() { return params; }
+
+    @Override public StepContext.Pass pass(LocalRule rule, double[] at, int epoch, int step) {
+      return DistributedTrainer.this.pass(rule, at, epoch, step);
     }
-    double norm = optimizerStep.apply(params, meanDirection, ctx.learningRate(), state);
-    if (!Double.isFinite(norm)) {
-      throw new TrainingDivergedException(ctx.epoch(), ctx.step(), ctx.globalStep(), "the gradient norm is " + norm,
-          hint(ctx.learningRate()));
+
+    @Override public void applyUpdate(double[] meanDirection, LossStats stats, StepContext ctx) {
+      DistributedTrainer.this.applyUpdate(meanDirection, stats, ctx);
     }
+  };
+
+  private void applyUpdate(double[] meanDirection, LossStats stats, StepContext ctx) {
+    optimizerStep.applyChecked(params, meanDirection, stats, ctx, state);
     epochStats.merge(stats);
   }
 
-  private String hint(double lr) {
-    return "likely cause: the learning rate (" + lr + ") is too large for this model and data (or a rule's "
-        + "radius such as rho); lower it, or set maxGradNorm to clip gradients";
+  private static String hint(double lr) {
+    return TrainingDivergedException.learningRateHint(lr);
+  }
+
+  private void startRendezvous(SparkContext sc) {
+    if (sc.conf().getBoolean("spark.dynamicAllocation.enabled", false)) {
+      throw new IllegalArgumentException("aggregation=allReduce runs each epoch as a barrier stage, which Spark does not "
+          + "run with dynamic allocation (spark.dynamicAllocation.enabled=true); use aggregation=treeAggregate");
+    }
+    int slots = sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
+    int parts = data.getNumPartitions();
+    if (parts > slots) {
+      throw new IllegalArgumentException("aggregation=allReduce runs all " + parts + " partitions at once (a barrier "
+          + "stage) but the cluster has " + slots + " task slots now; use at most " + slots + " partitions "
+          + "(numPartitions) or aggregation=treeAggregate");
+    }
+    try {
+      rendezvous = Rendezvous.start(sc.conf().get("spark.driver.host", "127.0.0.1"), runId);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("aggregation=allReduce: cannot open the rendezvous port on the driver: "
+          + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Steps {@code firstStep..} of {@code epoch} as one barrier stage ({@link AllReduceEpoch}); takes
+   * over the replicas' state at the end. Returns the global step after the epoch.
+   */
+  private long allReduceEpoch(int epoch, int firstStep, long globalStep) {
+    int n = stepsPerEpoch - firstStep;
+    double[] rates = new double[n];
+    for (int i = 0; i < n; i++) rates[i] = schedule.rate(globalStep + i, totalSteps);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(data.context());
+    Broadcast<AllReduceEpoch.Payload> bc = jsc.broadcast(new AllReduceEpoch.Payload(params, state, epochStats,
+        JavaSerialization.bytes(rule), optimizerStep, epoch, firstStep, globalStep, rates, rendezvous.address(),
+        allReduceTimeoutMillis));
+    List<AllReduceEpoch.Result> parts;
+    try {
+      parts = AllReduceEpoch.run(data, setup(), bc);
+    } finally {
+      bc.destroy();
+    }
+    AllReduceEpoch.Result carrier = null;
+    double collective = 0, busiest = 0;
+    for (AllReduceEpoch.Result r : parts) {
+      account(r.rank(), 0, r.freshWorker(), epoch, firstStep);
+      if (r.diverged() != null) throw r.diverged();
+      if (r.rank() == 0) carrier = r;
+      collective = Math.max(collective, r.collectiveSeconds());
+      busiest = Math.max(busiest, r.seconds());
+    }
+    int stageAttempt = parts.get(0).stageAttempt();
+    if (stageAttempt > 0) {
+      failedTaskAttempts += stageAttempt;
+      note(String.format(Locale.ROOT, "epoch %d: a task failed; the barrier stage ran again from step %d (stage "
+          + "attempt %d)", epoch + 1, firstStep + 1, stageAttempt + 1));
+    }
+    if (carrier == null) throw new IllegalStateException("no result from partition 0 of the all-reduce stage");
+    params = carrier.params();
+    state = carrier.state();
+    epochStats = carrier.epochStats();
+    rule = carrier.rule();
+    LOG.debug("spark-sam: all-reduce epoch {}: tasks busy up to {} s, of which {} s in collectives", epoch + 1, busiest,
+        collective);
+    return globalStep + n;
   }
 
   /** The broadcast of a round of local steps: start weights and optimizer state, the steps' learning rates. */

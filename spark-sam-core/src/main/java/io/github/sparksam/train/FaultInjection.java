@@ -18,8 +18,10 @@ import org.apache.spark.TaskContext;
  *       ({@link BlockedPartition#local()}) before throwing, as a lost executor would, so the retry
  *       runs on a partition that has to rebuild (and SAF loses its records of that partition).</li>
  * </ul>
- * Only attempt 0 fails ({@code TaskContext.attemptNumber()}), so the run needs
- * {@code spark.task.maxFailures >= 2} ({@code local[2,4]} as master, or the conf on a cluster).
+ * Only attempt 0 of stage attempt 0 fails ({@code TaskContext.attemptNumber()},
+ * {@code stageAttemptNumber()}: a barrier stage, {@code aggregation = allReduce}, is retried as a
+ * whole), so the run needs {@code spark.task.maxFailures >= 2} ({@code local[2,4]} as master, or
+ * the conf on a cluster).
  */
 public final class FaultInjection {
   /** The Spark local property read by training tasks. */
@@ -37,7 +39,7 @@ public final class FaultInjection {
   /** Called by a training task after it computed its result; may throw. */
   static void maybeFail(BlockedPartition part, int epoch, int step) {
     TaskContext tc = TaskContext.get();
-    if (tc == null || tc.attemptNumber() != 0) return;
+    if (tc == null || tc.attemptNumber() != 0 || tc.stageAttemptNumber() != 0) return;
     String spec = tc.getLocalProperty(PROPERTY);
     if (spec == null || spec.isBlank()) return;
     for (String entry : spec.split(",")) {

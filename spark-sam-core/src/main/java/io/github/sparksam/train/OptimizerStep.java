@@ -46,6 +46,23 @@ final class OptimizerStep implements Serializable {
     return norm;
   }
 
+  /**
+   * Finishes a synchronous step (on the driver or in an all-reduce task): stops with a
+   * {@link TrainingDivergedException} on a non-finite loss or gradient, else applies the update.
+   */
+  void applyChecked(double[] params, double[] meanDirection, io.github.sparksam.backend.LossStats stats,
+                    StepContext ctx, OptimizerState state) {
+    if (!Double.isFinite(stats.lossSum)) {
+      throw new TrainingDivergedException(ctx.epoch(), ctx.step(), ctx.globalStep(), "the loss is " + stats.lossSum,
+          TrainingDivergedException.learningRateHint(ctx.learningRate()));
+    }
+    double norm = apply(params, meanDirection, ctx.learningRate(), state);
+    if (!Double.isFinite(norm)) {
+      throw new TrainingDivergedException(ctx.epoch(), ctx.step(), ctx.globalStep(), "the gradient norm is " + norm,
+          TrainingDivergedException.learningRateHint(ctx.learningRate()));
+    }
+  }
+
   static double norm(double[] v) {
     double s = 0;
     for (double x : v) s += x * x;

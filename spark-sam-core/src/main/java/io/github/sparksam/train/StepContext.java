@@ -3,7 +3,8 @@ package io.github.sparksam.train;
 import io.github.sparksam.backend.LossStats;
 
 /**
- * What an {@link UpdateRule} sees of one synchronous step on the driver: the current weights, the
+ * What an {@link UpdateRule} sees of one synchronous step (on the driver, or in every task of an
+ * all-reduce stage): the current weights, the
  * step's position and learning rate, a way to run a distributed pass over the step's batch, and
  * the update that finishes the step.
  */
@@ -20,23 +21,23 @@ public final class StepContext {
     }
   }
 
-  private final DistributedTrainer trainer;
+  private final StepEngine engine;
   private final int epoch;
   private final int step;
   private final long globalStep;
   private final double learningRate;
   private boolean updated;
 
-  StepContext(DistributedTrainer trainer, int epoch, int step, long globalStep, double learningRate) {
-    this.trainer = trainer;
+  StepContext(StepEngine engine, int epoch, int step, long globalStep, double learningRate) {
+    this.engine = engine;
     this.epoch = epoch;
     this.step = step;
     this.globalStep = globalStep;
     this.learningRate = learningRate;
   }
 
-  /** The current weights (the driver's copy; updated in place by {@link #applyUpdate}). */
-  public double[] params() { return trainer.params; }
+  /** The current weights (the driver's or the task's copy; updated in place by {@link #applyUpdate}). */
+  public double[] params() { return engine.params(); }
 
   public int epoch() { return epoch; }
 
@@ -46,9 +47,12 @@ public final class StepContext {
 
   public double learningRate() { return learningRate; }
 
-  /** One Spark job: every task runs {@code rule} on its slice of this step's batch at {@code at}. */
+  /**
+   * One distributed pass: every task runs {@code rule} on its slice of this step's batch at
+   * {@code at}; the sum over partitions (one Spark job, or one all-reduce inside the epoch's stage).
+   */
   public Pass pass(LocalRule rule, double[] at) {
-    return trainer.pass(rule, at, epoch, step);
+    return engine.pass(rule, at, epoch, step);
   }
 
   /**
@@ -59,7 +63,7 @@ public final class StepContext {
   public void applyUpdate(double[] meanDirection, LossStats stats) {
     if (updated) throw new IllegalStateException("applyUpdate called twice in one step");
     updated = true;
-    trainer.applyUpdate(meanDirection, stats, this);
+    engine.applyUpdate(meanDirection, stats, this);
   }
 
   boolean updated() { return updated; }

@@ -13,4 +13,10 @@ public final class TrainingDivergedException extends IllegalStateException {
     this.epoch = epoch;
     this.globalStep = globalStep;
   }
+
+  /** The usual cause of a divergence at learning rate {@code lr}, for {@code hint}. */
+  static String learningRateHint(double lr) {
+    return "likely cause: the learning rate (" + lr + ") is too large for this model and data (or a rule's "
+        + "radius such as rho); lower it, or set maxGradNorm to clip gradients";
+  }
 }

@@ -38,6 +38,7 @@ public final class TrainingSummary implements Serializable {
     public static Recovery none() { return new Recovery(0, 0, List.of(), null, List.of()); }
   }
   private String computeBackend = "cpu";
+  private String aggregation = "treeAggregate";
 
   public TrainingSummary(List<EpochMetrics> epochs, double totalSeconds, String blas, long numExamples, int numPartitions,
                          int stepsPerEpoch, String rule, String optimizer) {
@@ -87,6 +88,11 @@ public final class TrainingSummary implements Serializable {
   public String computeBackend() { return computeBackend; }
 
   void setComputeBackend(String s) { this.computeBackend = s; }
+
+  /** How steps were aggregated: {@code treeAggregate} or {@code allReduce}. */
+  public String aggregation() { return aggregation; }
+
+  void setAggregation(String s) { this.aggregation = s; }
 
   @Override public String toString() {
     EpochMetrics last = epochs.isEmpty() ? null : epochs.get(epochs.size() - 1);
