@@ -17,9 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The driver's side of the tasks' rendezvous: a small TCP server to which every task of a barrier
- * stage sends its rank and the port it listens on, and which answers each of them, once all ranks of
- * the same stage attempt have registered, with every rank's address (as the driver saw the
- * connection). Tasks register under their stage and stage attempt ({@link #stageKey}); a retried
+ * stage sends its rank, the port it listens on and the identity of its JVM, and which answers each
+ * of them, once all ranks of the same stage attempt have registered, with every rank's address (as
+ * the driver saw the connection) and JVM (neighbours in one executor then talk through memory). Tasks register under their stage and stage attempt ({@link #stageKey}); a retried
  * stage registers under its new attempt, and registrations of an older stage or attempt are dropped
  * when a newer one completes. One server serves all stages of a fit.
  *
@@ -40,7 +40,7 @@ public final class Rendezvous implements AutoCloseable {
   private long newestCompleted = -1;
   private volatile boolean closed;
 
-  private record Pending(Socket socket, DataOutputStream out, String host, int port) {}
+  private record Pending(Socket socket, DataOutputStream out, String host, int port, String jvm) {}
 
   private Rendezvous(ServerSocket server, String advertisedHost, String token) {
     this.server = server;
@@ -95,8 +95,9 @@ public final class Rendezvous implements AutoCloseable {
     if (!token.equals(address.token())) throw new IOException("wrong token");
     long key = in.readLong();
     int rank = in.readInt(), size = in.readInt(), port = in.readInt();
+    String jvm = in.readUTF();
     if (size < 1 || rank < 0 || rank >= size) throw new IOException("bad rank " + rank + " of " + size);
-    Pending p = new Pending(c, new DataOutputStream(c.getOutputStream()), c.getInetAddress().getHostAddress(), port);
+    Pending p = new Pending(c, new DataOutputStream(c.getOutputStream()), c.getInetAddress().getHostAddress(), port, jvm);
     List<Pending> ready = null;
     synchronized (this) {
       if (key <= newestCompleted) throw new IOException("registration for an older stage or attempt (" + key + ")");
@@ -126,6 +127,7 @@ public final class Rendezvous implements AutoCloseable {
         for (Pending x : ready) {
           q.out().writeUTF(x.host());
           q.out().writeInt(x.port());
+          q.out().writeUTF(x.jvm());
         }
         q.out().flush();
       } finally {

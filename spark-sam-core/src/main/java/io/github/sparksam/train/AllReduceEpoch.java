@@ -133,7 +133,7 @@ final class AllReduceEpoch {
     @Override public StepContext.Pass pass(LocalRule rule, double[] at, int epoch, int step) {
       LocalBatch batch = worker.batch(epoch, step);
       LossStats stats = new LossStats();
-      java.util.Arrays.fill(sum, 0.0);
+      java.util.Arrays.fill(sum, 0.0);   // reused: a pass's sum is valid until the next pass (see StepContext.Pass)
       if (!batch.isEmpty()) {
         Buf p = worker.scratch(0);
         p.setFrom(at, 0, 0, at.length);
@@ -154,7 +154,7 @@ final class AllReduceEpoch {
       collectiveNanos += System.nanoTime() - c0;
       LossStats total = new LossStats();
       for (byte[] b : all) total.merge(LossStats.fromBytes(b));   // partition order, as on the driver
-      return new StepContext.Pass(sum.clone(), total);
+      return new StepContext.Pass(sum, total);
     }
 
     @Override public void applyUpdate(double[] meanDirection, LossStats stats, StepContext ctx) {

@@ -508,7 +508,7 @@ public final class DistributedTrainer {
     state = carrier.state();
     epochStats = carrier.epochStats();
     rule = carrier.rule();
-    LOG.debug("spark-sam: all-reduce epoch {}: tasks busy up to {} s, of which {} s in collectives", epoch + 1, busiest,
+    LOG.info("spark-sam: all-reduce epoch {}: tasks busy up to {} s, of which {} s in collectives", epoch + 1, busiest,
         collective);
     return globalStep + n;
   }

@@ -63,10 +63,9 @@ final class OptimizerStep implements Serializable {
     }
   }
 
+  /** The L2 norm (BLAS {@code dnrm2}: native and overflow-safe; NaN or infinite if an entry is). */
   static double norm(double[] v) {
-    double s = 0;
-    for (double x : v) s += x * x;
-    return Math.sqrt(s);
+    return dev.ludovic.netlib.blas.BLAS.getInstance().dnrm2(v.length, v, 1);
   }
 
   /** The L2 penalty at {@code params} (reported with the loss). */

@@ -10,7 +10,11 @@ import io.github.sparksam.backend.LossStats;
  */
 public final class StepContext {
 
-  /** The sum over all partitions of one pass: direction summed with example weights, and stats. */
+  /**
+   * The sum over all partitions of one pass: direction summed with example weights, and stats.
+   * {@code directionSum} is valid until the step's next pass (an engine may reuse the array): copy
+   * what you keep, e.g. with {@link #meanDirection}.
+   */
   public record Pass(double[] directionSum, LossStats stats) {
     /** The weighted mean direction (a new array). */
     public double[] meanDirection() {

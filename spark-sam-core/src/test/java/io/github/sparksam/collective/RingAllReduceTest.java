@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The ring among threads of one JVM, as tasks of a barrier stage would use it. */
@@ -28,13 +29,20 @@ class RingAllReduceTest {
   }
 
   private static <T> List<T> runRanks(int size, int attempt, Rendezvous rv, RankBody<T> body) throws Exception {
+    return runRanks(size, attempt, rv, body, r -> "jvm");
+  }
+
+  /** {@code jvmOf}: the JVM identity each rank claims (equal identities talk through memory, others TCP). */
+  private static <T> List<T> runRanks(int size, int attempt, Rendezvous rv, RankBody<T> body,
+                                      java.util.function.IntFunction<String> jvmOf) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(size);
     try {
       List<Future<T>> fs = new ArrayList<>();
       for (int r = 0; r < size; r++) {
         int rank = r;
         fs.add(pool.submit(() -> {
-          try (RingAllReduce ring = RingAllReduce.join(rv.address(), attempt, rank, size, 20_000, () -> true)) {
+          try (RingAllReduce ring = RingAllReduce.join(rv.address(), attempt, rank, size, 20_000, () -> true,
+              jvmOf.apply(rank))) {
             return body.run(ring);
           }
         }));
@@ -48,8 +56,13 @@ class RingAllReduceTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {1, 2, 3, 4, 5})
-  void sumsInRankOrderBitForBitAndGathersBlobs(int size) throws Exception {
+  @CsvSource({"1,memory", "2,memory", "3,memory", "5,memory", "2,tcp", "3,tcp", "5,tcp", "4,mixed", "5,mixed"})
+  void sumsInRankOrderBitForBitAndGathersBlobs(int size, String links) throws Exception {
+    java.util.function.IntFunction<String> jvmOf = switch (links) {
+      case "memory" -> r -> "one jvm";
+      case "tcp" -> r -> "jvm " + r;
+      default -> r -> "jvm " + (r / 2);     // executors with two tasks each: both kinds of link in one ring
+    };
     int n = 20_000;   // more than two chunks
     double[][] inputs = new double[size][n];
     Random rnd = new Random(size);
@@ -66,8 +79,10 @@ class RingAllReduceTest {
           for (int r = 0; r < size; r++) assertEquals("rank" + r + "/" + call, new String(blobs[r], StandardCharsets.UTF_8));
           rounds[call] = v;
         }
+        assertEquals(size == 1 ? "none" : links.equals("memory") ? "to next: memory, from previous: memory"
+            : links.equals("tcp") ? "to next: tcp, from previous: tcp" : ring.links(), ring.links());
         return rounds;
-      });
+      }, jvmOf);
       for (double[][] rounds : results) {
         for (double[] v : rounds) {
           for (int i = 0; i < n; i++) {
@@ -78,15 +93,19 @@ class RingAllReduceTest {
     }
   }
 
-  @Test
-  void aDeadPeerEndsTheOthersWaitWithAnError() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "tcp"})
+  void aDeadPeerEndsTheOthersWaitAtOnce(String links) throws Exception {
     try (Rendezvous rv = Rendezvous.start("127.0.0.1", "t")) {
+      long t0 = System.nanoTime();
       ExecutionException e = assertThrows(ExecutionException.class, () -> runRanks(3, 0, rv, ring -> {
         if (ring.rank() == 1) throw new IllegalStateException("rank 1 fails before the collective");
-        ring.allReduce(new double[10], new byte[0]);
+        ring.allReduce(new double[100_000], new byte[0]);
         return null;
-      }));
+      }, r -> links.equals("memory") ? "one jvm" : "jvm " + r));
       assertTrue(e.getCause() instanceof IOException || e.getCause() instanceof IllegalStateException, e.toString());
+      // well under the 20 s timeout: the dead rank's links closing wakes the others
+      assertTrue((System.nanoTime() - t0) / 1e9 < 10, "took " + (System.nanoTime() - t0) / 1e9 + " s");
     }
   }
 

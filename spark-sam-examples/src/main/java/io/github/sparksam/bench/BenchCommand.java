@@ -46,9 +46,21 @@ import picocli.CommandLine.Spec;
     description = "Side-by-side benchmark on Fashion-MNIST: plain Java loop, spark-sam rules, MLlib, PyTorch.")
 public class BenchCommand implements Callable<Integer> {
 
-  static final List<String> ALL_CASES = List.of("plain", "sgd", "sgd-local", "msam", "sam-global", "asam", "saf", "mesa",
-      "softmax-sgd", "mllib-mlp-lbfgs", "mllib-mlp-gd", "mllib-lr", "torch");
-  static final List<String> QUICK_CASES = List.of("plain", "sgd", "sgd-local", "msam", "saf", "mesa", "mllib-lr");
+  /** Our cases; each also runs with {@code aggregation=allReduce} as {@code NAME-allreduce}. */
+  static final List<String> SPARK_SAM_CASES = List.of("sgd", "sgd-local", "msam", "sam-global", "asam", "saf", "mesa",
+      "softmax-sgd");
+  static final String ALL_REDUCE = "-allreduce";
+  static final List<String> ALL_CASES = allCases();
+  static final List<String> QUICK_CASES = List.of("plain", "sgd", "sgd-allreduce", "sgd-local", "msam", "msam-allreduce",
+      "saf", "mesa", "mllib-lr");
+
+  private static List<String> allCases() {
+    List<String> all = new ArrayList<>(List.of("plain"));
+    all.addAll(SPARK_SAM_CASES);
+    for (String c : SPARK_SAM_CASES) if (!c.equals("sgd-local")) all.add(c + ALL_REDUCE);
+    all.addAll(List.of("mllib-mlp-lbfgs", "mllib-mlp-gd", "mllib-lr", "torch"));
+    return List.copyOf(all);
+  }
 
   @Spec CommandSpec spec;
   @Mixin CommonOptions common = new CommonOptions();
@@ -58,7 +70,8 @@ public class BenchCommand implements Callable<Integer> {
   @Option(names = "--quick", description = "CI smoke: 3000 rows, 2 epochs, 1 run, a few cases; never fails on timings.")
   boolean quick;
   @Option(names = "--cases", split = ",", description = "Cases to run (default: all). One of: plain, sgd, sgd-local, msam, "
-      + "sam-global, asam, saf, mesa, softmax-sgd, mllib-mlp-lbfgs, mllib-mlp-gd, mllib-lr, torch")
+      + "sam-global, asam, saf, mesa, softmax-sgd (each but sgd-local also as NAME-allreduce: aggregation=allReduce), "
+      + "mllib-mlp-lbfgs, mllib-mlp-gd, mllib-lr, torch")
   List<String> cases;
   @Option(names = "--epochs", description = "Default: ${DEFAULT-VALUE}") int epochs = 3;
   @Option(names = "--repeats", description = "Runs per case. Default: ${DEFAULT-VALUE}") int repeats = 3;
@@ -228,6 +241,7 @@ public class BenchCommand implements Callable<Integer> {
   }
 
   private SharpnessAwareClassifier estimator(String c) {
+    if (c.endsWith(ALL_REDUCE)) return estimator(c.substring(0, c.length() - ALL_REDUCE.length())).setAggregation("allReduce");
     SharpnessAwareClassifier e = new SharpnessAwareClassifier().setHiddenLayers(new int[] {128}).setOptimizer("sgd")
         .setLearningRate(lr).setBatchSize(batchSize).setEpochs(epochs).setSeed(seed);
     return switch (c) {
@@ -244,6 +258,11 @@ public class BenchCommand implements Callable<Integer> {
   }
 
   private String describe(String c, int parts) {
+    if (c.endsWith(ALL_REDUCE)) {
+      return describe(c.substring(0, c.length() - ALL_REDUCE.length()), parts).replace("one Spark job per step",
+          "one barrier stage per epoch").replace("two jobs per step", "two all-reduces per step")
+          .replace("; one job per step", "") + ", aggregation=allReduce";
+    }
     String base = "spark-sam on local Spark (" + parts + " partitions), ";
     return base + switch (c) {
       case "sgd" -> "SGD, synchronous (one Spark job per step)";
@@ -296,6 +315,8 @@ public class BenchCommand implements Callable<Integer> {
       throws Exception {
     double plain = results.containsKey("plain") ? results.get("plain").perEpoch().median() : Double.NaN;
     double sgd = results.containsKey("sgd") ? results.get("sgd").perEpoch().median() : Double.NaN;
+    double sgdAllReduce = results.containsKey("sgd" + ALL_REDUCE) ? results.get("sgd" + ALL_REDUCE).perEpoch().median()
+        : Double.NaN;
     double target = targetAccuracy != null ? targetAccuracy
         : results.containsKey("mllib-mlp-lbfgs") ? results.get("mllib-mlp-lbfgs").finalAccuracy() : 0.80;
     ObjectMapper json = new ObjectMapper();
@@ -309,10 +330,12 @@ public class BenchCommand implements Callable<Integer> {
     StringBuilder md = new StringBuilder();
     md.append(String.format(Locale.ROOT, "master %s, %d partitions, batch %d, lr %s, %d epochs x %d runs, BLAS %s; "
         + "target test accuracy %.4f%n%n", spark.sparkContext().master(), parts, batchSize, lr, epochs, repeats, blas, target));
-    md.append("| case | s/epoch median [min-max] | steps/s | final test acc | time to target (s) | x plain | x sgd |\n");
+    md.append("| case | s/epoch median [min-max] | steps/s | final test acc | time to target (s) | x plain | x sgd "
+        + "(same aggregation) |\n");
     md.append("|---|---|---|---|---|---|---|\n");
     for (CaseResult r : results.values()) {
       BenchStats pe = r.perEpoch();
+      double base = r.name().endsWith(ALL_REDUCE) ? sgdAllReduce : sgd;
       double tt = r.timeTo(target);
       ObjectNode o = arr.addObject();
       o.put("name", r.name()).put("description", r.description());
@@ -323,12 +346,12 @@ public class BenchCommand implements Callable<Integer> {
       }
       o.put("secondsPerEpochMedian", pe.median()).put("secondsPerEpochMin", pe.min()).put("secondsPerEpochMax", pe.max())
           .put("stepsPerSecond", r.stepsPerEpoch() / pe.median()).put("finalTestAccuracy", r.finalAccuracy())
-          .put("secondsToTarget", tt).put("ratioToPlain", pe.median() / plain).put("ratioToSgd", pe.median() / sgd);
+          .put("secondsToTarget", tt).put("ratioToPlain", pe.median() / plain).put("ratioToSgd", pe.median() / base);
       o.set("epochSeconds", json.valueToTree(r.epochSeconds()));
       o.set("testAccuracy", json.valueToTree(r.testAccuracy()));
       md.append(String.format(Locale.ROOT, "| %s | %.3f [%.3f-%.3f] | %.1f | %.4f | %s | %.2f | %.2f |%n", r.name(),
           pe.median(), pe.min(), pe.max(), r.stepsPerEpoch() / pe.median(), r.finalAccuracy(),
-          Double.isNaN(tt) ? "not reached" : String.format(Locale.ROOT, "%.2f", tt), pe.median() / plain, pe.median() / sgd));
+          Double.isNaN(tt) ? "not reached" : String.format(Locale.ROOT, "%.2f", tt), pe.median() / plain, pe.median() / base));
     }
     md.append("\nCases:\n");
     for (CaseResult r : results.values()) md.append("- `").append(r.name()).append("`: ").append(r.description()).append('\n');

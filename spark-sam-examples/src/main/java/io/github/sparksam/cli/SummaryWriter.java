@@ -21,7 +21,8 @@ import io.github.sparksam.train.EpochMetrics;
  * {
  *   "config": { "data": ..., "limit": ..., "model": ..., "hidden": [..], "activation": ..., "optimizer": ...,
  *               "epochs": ..., "batchSize": ..., "lr": ..., "momentum": ..., "weightDecay": ..., "schedule": ...,
- *               "localSteps": ..., "partitions": ..., "precision": ..., "labelSmoothing": ..., "seed": ...,
+ *               "localSteps": ..., "aggregation": ..., "partitions": ..., "precision": ..., "labelSmoothing": ...,
+ *               "seed": ...,
  *               "out": ..., "master": ..., "trainRows": ..., "testRows": ... },
  *   "epochs": [ {"epoch": 1, "steps": .., "trainLoss": .., "trainAccuracy": .., "seconds": .., "stepsPerSecond": ..,
  *                "rule": { ...the rule's metrics, e.g. perturbationNorm, trajectoryLoss, safCoverage... } }, ... ],

@@ -87,6 +87,11 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--local-steps", description = "Steps each partition takes between synchronizations. Default: ${DEFAULT-VALUE}")
     int localSteps = 1;
 
+    @Option(names = "--aggregation", description = "treeAggregate (a Spark job per step) | allReduce (an epoch per "
+            + "barrier stage, tasks add over their own sockets: same weights, far fewer jobs; needs a task slot per "
+            + "partition). Default: ${DEFAULT-VALUE}")
+    String aggregation = "treeAggregate";
+
     @Option(names = "--partitions", description = "Partitions of the training data; 0 = Spark's default parallelism. Default: ${DEFAULT-VALUE}")
     int partitions = 0;
 
@@ -280,6 +285,7 @@ public class TrainCommand implements Callable<Integer> {
                 .setEpochs(epochs)
                 .setSeed(seed)
                 .setLocalSteps(localSteps)
+                .setAggregation(aggregation)
                 .setNumPartitions(parts)
                 .setPrecision(precision)
                 .setLabelSmoothing(labelSmoothing)
@@ -384,6 +390,7 @@ public class TrainCommand implements Callable<Integer> {
         c.put("weightDecay", weightDecay);
         c.put("schedule", schedule);
         c.put("localSteps", localSteps);
+        c.put("aggregation", aggregation);
         c.put("partitions", parts);
         c.put("precision", precision);
         c.put("labelSmoothing", labelSmoothing);
