@@ -71,7 +71,7 @@ public class SharpnessAwareClassifier
   public static final String[] ACTIVATIONS = {"relu", "tanh"};
   public static final String[] FAMILIES = {"auto", "binomial", "multinomial"};
   public static final String[] PRECISIONS = {"float32", "float64"};
-  public static final String[] AGGREGATIONS = {"treeAggregate", "allReduce"};
+  public static final String[] AGGREGATIONS = {"treeAggregate", "allReduce", "auto"};
 
   private Param<String> modelType;
   private IntArrayParam hiddenLayers;
@@ -198,7 +198,7 @@ public class SharpnessAwareClassifier
     aggregation = new Param<>(this, "aggregation", "how a step's partition results are added: treeAggregate (a Spark "
         + "job per step, the driver adds; works everywhere) or allReduce (an epoch per barrier stage, the tasks add "
         + "over their own sockets: same weights, far fewer jobs; needs a task slot per partition, localSteps = 1 and "
-        + "no dynamic allocation)", oneOf(AGGREGATIONS));
+        + "no dynamic allocation) or auto (allReduce where possible, else treeAggregate; logged)", oneOf(AGGREGATIONS));
 
     rule = new Param<>(this, "rule", "sharpness-aware rule wrapped around the optimizer: none, sam, asam, saf, mesa",
         oneOf(RuleSettings.RULES));
@@ -427,7 +427,7 @@ public class SharpnessAwareClassifier
   public SharpnessAwareClassifier setInputCols(String[] v) { return (SharpnessAwareClassifier) set(inputCols, v); }
   public SharpnessAwareClassifier setComputeBackend(String v) { return (SharpnessAwareClassifier) set(computeBackend, lower(v)); }
 
-  /** {@code treeAggregate} or {@code allReduce} (any case). */
+  /** {@code treeAggregate}, {@code allReduce} or {@code auto} (any case). */
   public SharpnessAwareClassifier setAggregation(String v) {
     String canonical = v;
     for (String a : AGGREGATIONS) if (a.equalsIgnoreCase(v)) canonical = a;

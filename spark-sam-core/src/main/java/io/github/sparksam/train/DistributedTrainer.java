@@ -86,7 +86,9 @@ public final class DistributedTrainer {
      * sockets and each applies the update to its replica ({@link AllReduceEpoch}). Same weights;
      * needs a task slot per partition and no dynamic allocation; {@code localSteps} must be 1.
      */
-    ALL_REDUCE("allReduce");
+    ALL_REDUCE("allReduce"),
+    /** {@code allReduce} when this fit and cluster allow it, else {@code treeAggregate} (the choice is logged). */
+    AUTO("auto");
 
     private final String paramValue;
 
@@ -97,7 +99,7 @@ public final class DistributedTrainer {
     /** From the parameter value, case-insensitively. */
     public static Aggregation parse(String v) {
       for (Aggregation a : values()) if (a.paramValue.equalsIgnoreCase(v)) return a;
-      throw new IllegalArgumentException("aggregation must be treeAggregate or allReduce, got '" + v + "'");
+      throw new IllegalArgumentException("aggregation must be treeAggregate, allReduce or auto, got '" + v + "'");
     }
   }
 
@@ -165,12 +167,12 @@ public final class DistributedTrainer {
   }
 
   /**
-   * {@code treeAggregate} (default) or {@code allReduce} (see {@link Aggregation}); with
+   * {@code treeAggregate} (default), {@code allReduce} or {@code auto} (see {@link Aggregation}); with
    * {@code allReduce}, a wait for another task longer than {@code timeoutMillis} fails the stage.
    */
   public DistributedTrainer setAggregation(String mode, long timeoutMillis) {
     Aggregation a = Aggregation.parse(mode);
-    if (a == Aggregation.ALL_REDUCE && cfg.localSteps() > 1) {
+    if (a == Aggregation.ALL_REDUCE && cfg.localSteps() > 1) {   // fail early; auto falls back instead
       throw new IllegalArgumentException("aggregation=allReduce synchronizes every step; it cannot be combined with "
           + "localSteps=" + cfg.localSteps() + " (use one or the other)");
     }
@@ -228,6 +230,7 @@ public final class DistributedTrainer {
     String oldDescription = sc.getLocalProperty("spark.job.description");
     long t0 = System.nanoTime();
     try {
+      aggregation = resolve(aggregation, sc);
       if (aggregation == Aggregation.ALL_REDUCE) startRendezvous(sc);
       return loop(sc, t0, startEpoch, startStep, globalStep, resume);
     } finally {
@@ -450,18 +453,38 @@ public final class DistributedTrainer {
     return TrainingDivergedException.learningRateHint(lr);
   }
 
-  private void startRendezvous(SparkContext sc) {
+  /** Why this fit cannot run with allReduce on this cluster now, or null if it can. */
+  private String allReduceObstacle(SparkContext sc) {
+    if (cfg.localSteps() > 1) {
+      return "aggregation=allReduce synchronizes every step; it cannot be combined with localSteps=" + cfg.localSteps()
+          + " (use one or the other)";
+    }
     if (sc.conf().getBoolean("spark.dynamicAllocation.enabled", false)) {
-      throw new IllegalArgumentException("aggregation=allReduce runs each epoch as a barrier stage, which Spark does not "
-          + "run with dynamic allocation (spark.dynamicAllocation.enabled=true); use aggregation=treeAggregate");
+      return "aggregation=allReduce runs each epoch as a barrier stage, which Spark does not run with dynamic "
+          + "allocation (spark.dynamicAllocation.enabled=true); use aggregation=treeAggregate";
     }
     int slots = sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
     int parts = data.getNumPartitions();
     if (parts > slots) {
-      throw new IllegalArgumentException("aggregation=allReduce runs all " + parts + " partitions at once (a barrier "
-          + "stage) but the cluster has " + slots + " task slots now; use at most " + slots + " partitions "
-          + "(numPartitions) or aggregation=treeAggregate");
+      return "aggregation=allReduce runs all " + parts + " partitions at once (a barrier stage) but the cluster has "
+          + slots + " task slots now; use at most " + slots + " partitions (numPartitions) or aggregation=treeAggregate";
     }
+    return null;
+  }
+
+  private Aggregation resolve(Aggregation requested, SparkContext sc) {
+    if (requested == Aggregation.TREE_AGGREGATE) return requested;
+    String obstacle = allReduceObstacle(sc);
+    if (requested == Aggregation.ALL_REDUCE) {
+      if (obstacle != null) throw new IllegalArgumentException(obstacle);
+      return requested;
+    }
+    LOG.info("spark-sam: aggregation=auto: {}", obstacle == null ? "allReduce (one barrier stage per epoch)"
+        : "treeAggregate, because " + obstacle.replace("aggregation=allReduce ", "allReduce "));
+    return obstacle == null ? Aggregation.ALL_REDUCE : Aggregation.TREE_AGGREGATE;
+  }
+
+  private void startRendezvous(SparkContext sc) {
     try {
       rendezvous = Rendezvous.start(sc.conf().get("spark.driver.host", "127.0.0.1"), runId);
     } catch (java.io.IOException e) {

@@ -134,6 +134,15 @@ class AllReduceTest extends SparkTestBase {
   }
 
   @Test
+  void autoPicksAllReduceWhereItCanAndFallsBackWhereItCannot() {
+    Dataset<Row> d = data();
+    assertEquals("allReduce", est("none", 2).setEpochs(1).setAggregation("auto").fit(d).summary().aggregation());
+    assertEquals("treeAggregate", est("none", 8).setEpochs(1).setAggregation("auto").fit(d).summary().aggregation());
+    assertEquals("treeAggregate", est("none", 2).setEpochs(1).setLocalSteps(2).setAggregation("auto").fit(d)
+        .summary().aggregation());
+  }
+
+  @Test
   void clearErrorsForSettingsItCannotRun() {
     Dataset<Row> d = data();
     IllegalArgumentException slots = assertThrows(IllegalArgumentException.class,

@@ -87,10 +87,11 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--local-steps", description = "Steps each partition takes between synchronizations. Default: ${DEFAULT-VALUE}")
     int localSteps = 1;
 
-    @Option(names = "--aggregation", description = "treeAggregate (a Spark job per step) | allReduce (an epoch per "
-            + "barrier stage, tasks add over their own sockets: same weights, far fewer jobs; needs a task slot per "
-            + "partition). Default: ${DEFAULT-VALUE}")
-    String aggregation = "treeAggregate";
+    @Option(names = "--aggregation", description = "auto (allReduce where the run and cluster allow it, else "
+            + "treeAggregate) | allReduce (an epoch per barrier stage, tasks add over their own sockets: same weights, "
+            + "far fewer Spark jobs; needs a task slot per partition and --local-steps 1) | treeAggregate (a Spark job "
+            + "per step). Default: ${DEFAULT-VALUE}")
+    String aggregation = "auto";
 
     @Option(names = "--partitions", description = "Partitions of the training data; 0 = Spark's default parallelism. Default: ${DEFAULT-VALUE}")
     int partitions = 0;
@@ -327,6 +328,9 @@ public class TrainCommand implements Callable<Integer> {
         String blas = fitted.hasSummary() && fitted.summary().blas() != null ? fitted.summary().blas() : BlasInfo.describe();
 
         Map<String, Object> config = config(spark, parts, trainRows, testRows);
+        if (fitted.hasSummary() && fitted.summary().aggregation() != null) {
+            config.put("aggregation", fitted.summary().aggregation());   // what auto resolved to
+        }
         ObjectNode summary = SummaryWriter.trainingSummary(config, epochMetrics, trainMetrics, testMetrics, wall, blas,
                 fitted.hasSummary() ? fitted.summary().recovery() : null);
         if (tracker != null) {
