@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # spark-submit on a real standalone cluster (master + 2 workers on 127.0.0.1, from the Maven-resolved jars):
-# submits the examples app jar with `train` (global SAM, float64), a small `correlation` grid and a small
-# `multiplicity` run against spark://127.0.0.1:7077 with two executors, checks their outputs, and compares the
-# trained model with the same run in local mode: global SAM with a fixed partitioning is deterministic, so the
-# weights must be bit-identical. Every process is stopped by PID, also on failure.
+# submits the examples app jar with `train` (global SAM, float64; once per step as Spark jobs, once with
+# aggregation=allReduce, whose ring then runs over TCP between the executors), a small `correlation` grid and a
+# small `multiplicity` run against spark://127.0.0.1:7077 with two executors, checks their outputs, and compares
+# the trained models with the same runs in local mode: global SAM with a fixed partitioning is deterministic, so
+# the weights must be bit-identical. Every process is stopped by PID, also on failure.
 # Needs: the project built (mvn verify/install), Fashion-MNIST in $DATA, weka's ARFF examples for multiplicity.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,22 @@ bin/spark-sam evaluate --master 'local[2]' --data "$DATA" --limit 2000 --model "
   || { tail -30 "$W/runs/compare.log"; fail "evaluate"; }
 grep "weights vs" "$W/runs/compare.log"
 grep -q "(bit-identical)" "$W/runs/compare.log" || fail "cluster and local models differ"
+
+# aggregation=allReduce across two executor JVMs: the tasks' ring runs over TCP; the weights must equal the
+# driver-side sum in local mode (the ring adds in partition order)
+TRAIN_AR=(train --data "$DATA" --limit 3000 --epochs 2 --batch-size 200 --partitions 2 --hidden 32 --precision float64
+          --rule sam --perturbation global --rho 0.05 --schedule constant --lr 0.1 --seed 11)
+sc_log "train with aggregation=allReduce on the cluster (TCP ring between the executors)"
+sc_submit "${EXEC[@]}" "${TRAIN_AR[@]}" --aggregation allReduce --out "$W/runs/cluster-ar" > "$W/runs/cluster-ar.log" 2>&1 \
+  || { tail -30 "$W/runs/cluster-ar.log"; fail "allReduce train on the cluster"; }
+grep -q '"aggregation" : "allReduce"' "$W/runs/cluster-ar/summary.json" || fail "summary.json does not say allReduce"
+bin/spark-sam "${TRAIN_AR[@]}" --aggregation treeAggregate --master 'local[2]' --out "$W/runs/local-tree" \
+  > "$W/runs/local-tree.log" 2>&1 || { tail -30 "$W/runs/local-tree.log"; fail "treeAggregate train in local mode"; }
+bin/spark-sam evaluate --master 'local[2]' --data "$DATA" --limit 2000 --model "$W/runs/cluster-ar/model" \
+  --compare-model "$W/runs/local-tree/model" --out "$W/runs/compare-ar.json" > "$W/runs/compare-ar.log" 2>&1 \
+  || { tail -30 "$W/runs/compare-ar.log"; fail "evaluate allReduce"; }
+grep "weights vs" "$W/runs/compare-ar.log"
+grep -q "(bit-identical)" "$W/runs/compare-ar.log" || fail "allReduce on the cluster and treeAggregate in local mode differ"
 
 if grep -q "CorrelationCommand" spark-sam-examples/src/main/java/io/github/sparksam/cli/SparkSamCli.java; then
   sc_log "correlation (small grid) on the cluster"

@@ -22,6 +22,15 @@ public abstract class Buf implements Serializable {
   /** Adds {@code scale * this[off..off+len)} into {@code dst[dstOff..]}. */
   public abstract void addTo(double[] dst, int dstOff, int off, int len, double scale);
 
+  /**
+   * Copies {@code this[off..off+len)} into {@code dst[dstOff..]} as doubles, each {@code 0.0 + x}
+   * (the value adding it into a zeroed array gives, so -0.0 becomes +0.0).
+   */
+  public void copyTo(double[] dst, int dstOff, int off, int len) {
+    java.util.Arrays.fill(dst, dstOff, dstOff + len, 0.0);
+    addTo(dst, dstOff, off, len, 1.0);
+  }
+
   /** Sets {@code [off, off+len)} to zero. */
   public abstract void zero(int off, int len);
 
@@ -44,6 +53,9 @@ public abstract class Buf implements Serializable {
     }
     @Override public void addTo(double[] dst, int dstOff, int off, int len, double scale) {
       for (int i = 0; i < len; i++) dst[dstOff + i] += scale * a[off + i];
+    }
+    @Override public void copyTo(double[] dst, int dstOff, int off, int len) {
+      for (int i = 0; i < len; i++) dst[dstOff + i] = 0.0 + a[off + i];
     }
     @Override public void zero(int off, int len) { java.util.Arrays.fill(a, off, off + len, 0f); }
   }

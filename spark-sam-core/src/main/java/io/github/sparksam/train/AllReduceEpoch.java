@@ -133,14 +133,16 @@ final class AllReduceEpoch {
     @Override public StepContext.Pass pass(LocalRule rule, double[] at, int epoch, int step) {
       LocalBatch batch = worker.batch(epoch, step);
       LossStats stats = new LossStats();
-      java.util.Arrays.fill(sum, 0.0);   // reused: a pass's sum is valid until the next pass (see StepContext.Pass)
-      if (!batch.isEmpty()) {
+      // sum is reused: a pass's sum is valid until the next pass (see StepContext.Pass)
+      if (batch.isEmpty()) {
+        java.util.Arrays.fill(sum, 0.0);
+      } else {
         Buf p = worker.scratch(0);
         p.setFrom(at, 0, 0, at.length);
         Buf grad = worker.scratch(1);
         grad.zero(0, grad.length());
         rule.direction(worker, p, batch, grad, stats);
-        grad.addTo(sum, 0, 0, sum.length, 1.0);
+        grad.copyTo(sum, 0, 0, sum.length);      // as the driver's path adds it into a zeroed array
       }
       FaultInjection.maybeFail(part, epoch, step);
       long c0 = System.nanoTime();

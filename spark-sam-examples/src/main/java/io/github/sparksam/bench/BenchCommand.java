@@ -86,6 +86,13 @@ public class BenchCommand implements Callable<Integer> {
   int torchThreads = 2;
   @Option(names = "--python", description = "Python with torch. Default: ${DEFAULT-VALUE}") String python = "/usr/bin/python3";
   @Option(names = "--seed", description = "Default: ${DEFAULT-VALUE}") long seed = 42;
+  @Option(names = "--replicate", split = ",", description = "Scaling: run the spark-sam cases also on the training set "
+      + "replicated this many times (e.g. 1,2,4,8; rows of copies are distinct examples) and report the cached bytes "
+      + "per row. Default: 1")
+  List<Integer> replicate = List.of(1);
+  @Option(names = "--partitions", description = "Partitions of the training data for the spark-sam cases; 0 = the "
+      + "default parallelism. Default: ${DEFAULT-VALUE}")
+  int partitions = 0;
   @Option(names = "--out", paramLabel = "DIR", description = "Output folder. Default: ${DEFAULT-VALUE}")
   String out = "./spark-sam-bench";
 
@@ -136,6 +143,8 @@ public class BenchCommand implements Callable<Integer> {
     if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
     if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("--lr must be > 0, got " + lr);
     if (localSteps < 1) throw new IllegalArgumentException("--local-steps must be >= 1, got " + localSteps);
+    if (partitions < 0) throw new IllegalArgumentException("--partitions must be >= 0, got " + partitions);
+    for (int f : replicate) if (f < 1) throw new IllegalArgumentException("--replicate factors must be >= 1, got " + f);
     io.github.sparksam.cli.DataChecks.requireFashionMnistBeforeSpark(data);
     SparkSession spark = common.createSession("spark-sam bench");
     try {
@@ -146,7 +155,7 @@ public class BenchCommand implements Callable<Integer> {
   }
 
   private int bench(SparkSession spark, List<String> run, PrintWriter console) throws Exception {
-    int parts = spark.sparkContext().defaultParallelism();
+    int parts = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
     Dataset<Row> train = FashionMnist.loadTrain(spark, data, parts, limit).cache();
     Dataset<Row> test = FashionMnist.loadTest(spark, data, parts, quick ? 1000 : 0).cache();
     LocalData localTrain = LocalData.collect(train);
@@ -161,21 +170,52 @@ public class BenchCommand implements Callable<Integer> {
     warmUp(spark, train, mlp, localTrain, localTest);
 
     Map<String, CaseResult> results = new LinkedHashMap<>();
-    for (String c : run) {
-      console.printf("spark-sam bench: %s ...%n", c);
-      console.flush();
-      CaseResult r = runCase(c, train, test, localTrain, localTest, mlp, steps, parts, spark);
-      if (r != null) {
-        results.put(c, r);
-        console.printf("spark-sam bench: %s: per epoch %s s, final test accuracy %.4f%s%n", c, r.perEpoch(),
-            r.finalAccuracy(), r.note() == null ? "" : " (" + r.note() + ")");
+    Map<Integer, Double> bytesPerRow = new LinkedHashMap<>();
+    boolean scaling = replicate.size() > 1 || replicate.get(0) != 1;
+    for (int f : replicate) {
+      Dataset<Row> trainF = train;
+      for (int k = 1; k < f; k++) trainF = trainF.union(train);
+      if (scaling) {
+        bytesPerRow.put(f, cachedBytesPerRow(trainF, parts, spark));
+        console.printf("spark-sam bench: %dx rows: %.0f cached bytes per row%n", f, bytesPerRow.get(f));
+      }
+      for (String c : run) {
+        boolean ours = !c.equals("plain") && !c.startsWith("mllib") && !c.equals("torch");
+        if (f != 1 && !ours) continue;        // the baselines run on 1x only
+        String name = scaling && ours ? c + "@" + f + "x" : c;
+        console.printf("spark-sam bench: %s ...%n", name);
         console.flush();
+        CaseResult r = runCase(c, trainF, test, localTrain, localTest, mlp, steps * f, parts, spark);
+        if (r != null) {
+          r = new CaseResult(name, r.description() + (f == 1 ? "" : ", training set replicated " + f + "x"),
+              r.epochSeconds(), r.testAccuracy(), r.stepsPerEpoch(), r.note());
+          results.put(name, r);
+          console.printf("spark-sam bench: %s: per epoch %s s, final test accuracy %.4f%s%n", name, r.perEpoch(),
+              r.finalAccuracy(), r.note() == null ? "" : " (" + r.note() + ")");
+          console.flush();
+        }
       }
     }
-    report(spark, results, parts, blas, console);
+    report(spark, results, bytesPerRow, parts, blas, console);
     train.unpersist();
     test.unpersist();
     return 0;
+  }
+
+  /** Blockifies {@code d} as training does (float32, 4096-row blocks), caches it and reads Spark's memory size per row. */
+  private static double cachedBytesPerRow(Dataset<Row> d, int parts, SparkSession spark) {
+    var blocked = io.github.sparksam.data.Blockifier.blockify(d, new io.github.sparksam.data.InputColumns("features",
+        "label", null), io.github.sparksam.backend.Precision.FLOAT32, parts, 10)
+        .persist(org.apache.spark.storage.StorageLevel.MEMORY_ONLY());
+    try {
+      long rows = blocked.map(p -> (long) p.numRows).reduce(Long::sum);
+      for (org.apache.spark.storage.RDDInfo info : spark.sparkContext().getRDDStorageInfo()) {
+        if (info.id() == blocked.id()) return info.memSize() / (double) rows;
+      }
+      return Double.NaN;
+    } finally {
+      blocked.unpersist(true);
+    }
   }
 
   private void warmUp(SparkSession spark, Dataset<Row> train, Network mlp, LocalData localTrain, LocalData localTest) {
@@ -187,6 +227,7 @@ public class BenchCommand implements Callable<Integer> {
 
   private CaseResult runCase(String c, Dataset<Row> train, Dataset<Row> test, LocalData localTrain, LocalData localTest,
                              Network mlp, long steps, int parts, SparkSession spark) throws Exception {
+    numPartitions = parts;
     List<double[]> secs = new ArrayList<>(), accs = new ArrayList<>();
     switch (c) {
       case "plain" -> {
@@ -240,10 +281,12 @@ public class BenchCommand implements Callable<Integer> {
     }
   }
 
+  private int numPartitions;
+
   private SharpnessAwareClassifier estimator(String c) {
     if (c.endsWith(ALL_REDUCE)) return estimator(c.substring(0, c.length() - ALL_REDUCE.length())).setAggregation("allReduce");
     SharpnessAwareClassifier e = new SharpnessAwareClassifier().setHiddenLayers(new int[] {128}).setOptimizer("sgd")
-        .setLearningRate(lr).setBatchSize(batchSize).setEpochs(epochs).setSeed(seed);
+        .setLearningRate(lr).setBatchSize(batchSize).setEpochs(epochs).setSeed(seed).setNumPartitions(numPartitions);
     return switch (c) {
       case "sgd" -> e;
       case "sgd-local" -> e.setLocalSteps(localSteps);
@@ -275,6 +318,29 @@ public class BenchCommand implements Callable<Integer> {
       case "softmax-sgd" -> "softmax regression, SGD (compare with mllib-lr)";
       default -> c;
     };
+  }
+
+  /** Time per epoch against rows: each case at every replication factor, as a ratio to its 1x time. */
+  private void scalingTable(Map<String, CaseResult> results, Map<Integer, Double> bytesPerRow, ObjectNode root,
+                            StringBuilder md) {
+    md.append("\nScaling with rows (training set replicated; time per epoch relative to 1x):\n\n"
+        + "| case | rows | s/epoch median [min-max] | x rows | x time | cached bytes/row |\n|---|---|---|---|---|---|\n");
+    ArrayNode arr = root.putArray("scaling");
+    for (CaseResult base : results.values()) {
+      if (!base.name().endsWith("@1x")) continue;
+      String c = base.name().substring(0, base.name().length() - 3);
+      double t1 = base.perEpoch().median();
+      for (Map.Entry<Integer, Double> f : bytesPerRow.entrySet()) {
+        CaseResult r = results.get(c + "@" + f.getKey() + "x");
+        if (r == null || r.epochSeconds().isEmpty()) continue;
+        BenchStats pe = r.perEpoch();
+        long rows = r.stepsPerEpoch() * batchSize;
+        arr.addObject().put("case", c).put("factor", f.getKey()).put("secondsPerEpochMedian", pe.median())
+            .put("ratioToOneX", pe.median() / t1).put("cachedBytesPerRow", f.getValue());
+        md.append(String.format(Locale.ROOT, "| %s | %dx (~%d) | %.3f [%.3f-%.3f] | %d | %.2f | %.0f |%n", c, f.getKey(),
+            rows, pe.median(), pe.min(), pe.max(), f.getKey(), pe.median() / t1, f.getValue()));
+      }
+    }
   }
 
   private static double accuracy(ProbabilisticClassificationModel<Vector, ?> model, Dataset<Row> test) {
@@ -311,8 +377,8 @@ public class BenchCommand implements Callable<Integer> {
         secs, accs, steps, null);
   }
 
-  private void report(SparkSession spark, Map<String, CaseResult> results, int parts, String blas, PrintWriter console)
-      throws Exception {
+  private void report(SparkSession spark, Map<String, CaseResult> results, Map<Integer, Double> bytesPerRow, int parts,
+                      String blas, PrintWriter console) throws Exception {
     double plain = results.containsKey("plain") ? results.get("plain").perEpoch().median() : Double.NaN;
     double sgd = results.containsKey("sgd") ? results.get("sgd").perEpoch().median() : Double.NaN;
     double sgdAllReduce = results.containsKey("sgd" + ALL_REDUCE) ? results.get("sgd" + ALL_REDUCE).perEpoch().median()
@@ -353,6 +419,7 @@ public class BenchCommand implements Callable<Integer> {
           pe.median(), pe.min(), pe.max(), r.stepsPerEpoch() / pe.median(), r.finalAccuracy(),
           Double.isNaN(tt) ? "not reached" : String.format(Locale.ROOT, "%.2f", tt), pe.median() / plain, pe.median() / base));
     }
+    if (!bytesPerRow.isEmpty()) scalingTable(results, bytesPerRow, root, md);
     md.append("\nCases:\n");
     for (CaseResult r : results.values()) md.append("- `").append(r.name()).append("`: ").append(r.description()).append('\n');
     md.append("\nPer-epoch times are medians of epochs 2..N of each run (epoch 1 includes JIT warm-up), then the median "
