@@ -22,6 +22,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.SerializableConfiguration;
 import org.apache.spark.util.TaskCompletionListener;
 
@@ -104,7 +105,10 @@ public final class IdxDataset {
             slices.add(i);
         }
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        SliceParser parser = new SliceParser(new SerializableConfiguration(conf), images, labels, n, p, format);
+        // a broadcast, not a field: every job over data derived from these rows (each training step) serializes
+        // the lineage with its tasks, and a Hadoop Configuration costs milliseconds to write and read each time
+        Broadcast<SerializableConfiguration> sharedConf = jsc.broadcast(new SerializableConfiguration(conf));
+        SliceParser parser = new SliceParser(sharedConf, images, labels, n, p, format);
         JavaRDD<Row> rows = jsc.parallelize(slices, p).mapPartitions(parser);
         rows.setName("IDX " + imagesPath + " (" + n + " rows, " + p + " partitions)");
         return spark.createDataFrame(rows, schema(format));
@@ -118,14 +122,14 @@ public final class IdxDataset {
     /** Runs in the task: parses the rows of the slices it is given (one per partition). */
     private static final class SliceParser implements FlatMapFunction<Iterator<Integer>, Row> {
         private static final long serialVersionUID = 1L;
-        private final SerializableConfiguration conf;
+        private final Broadcast<SerializableConfiguration> conf;
         private final IdxReader.Header images;
         private final IdxReader.Header labels;
         private final long n;
         private final int p;
         private final FeatureFormat format;
 
-        SliceParser(SerializableConfiguration conf, IdxReader.Header images, IdxReader.Header labels, long n, int p,
+        SliceParser(Broadcast<SerializableConfiguration> conf, IdxReader.Header images, IdxReader.Header labels, long n, int p,
                     FeatureFormat format) {
             this.conf = conf;
             this.images = images;
@@ -145,13 +149,13 @@ public final class IdxDataset {
             if (mine.size() != 1) {  // parallelize(0..p-1, p) gives one slice per partition; stay correct anyway
                 List<Row> all = new ArrayList<>();
                 for (int s : mine) {
-                    new RowIterator(conf.value(), images, labels, sliceStart(n, p, s), sliceStart(n, p, s + 1), format)
+                    new RowIterator(conf.value().value(), images, labels, sliceStart(n, p, s), sliceStart(n, p, s + 1), format)
                             .forEachRemaining(all::add);
                 }
                 return all.iterator();
             }
             int s = mine.get(0);
-            return new RowIterator(conf.value(), images, labels, sliceStart(n, p, s), sliceStart(n, p, s + 1), format);
+            return new RowIterator(conf.value().value(), images, labels, sliceStart(n, p, s), sliceStart(n, p, s + 1), format);
         }
     }
 

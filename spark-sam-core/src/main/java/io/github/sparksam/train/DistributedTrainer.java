@@ -382,7 +382,7 @@ public final class DistributedTrainer {
   }
 
   /** One partition's contribution to a pass. */
-  private record PassResult(double[] directionSum, LossStats stats, int attempt, boolean freshWorker)
+  private record PassResult(PackedDoubles directionSum, LossStats stats, int attempt, boolean freshWorker)
       implements Serializable {}
 
   /** The broadcast of one pass: where to evaluate, and which rule. */
@@ -394,7 +394,7 @@ public final class DistributedTrainer {
     Setup setup = setup();
     List<PassResult> parts;
     try {
-      parts = data.map(p -> {
+      parts = onEveryPartition(data, p -> {
         PassPayload pl = bc.value();
         PartitionWorker w = setup.worker(p);
         boolean fresh = w.takeFresh();
@@ -410,11 +410,11 @@ public final class DistributedTrainer {
         Buf grad = w.scratch(1);
         grad.zero(0, grad.length());
         pl.rule().direction(w, params, batch, grad, stats);
-        double[] sum = new double[grad.length()];
-        grad.addTo(sum, 0, 0, sum.length, 1.0);
+        double[] sum = w.doubleScratch(0);
+        grad.copyTo(sum, 0, 0, sum.length);
         FaultInjection.maybeFail(p, pl.epoch(), pl.step());
-        return new PassResult(sum, stats, attempt, fresh);
-      }).collect();
+        return new PassResult(PackedDoubles.of(sum), stats, attempt, fresh);
+      });
     } finally {
       bc.destroy();
     }
@@ -422,10 +422,7 @@ public final class DistributedTrainer {
     LossStats stats = new LossStats();
     for (int i = 0; i < parts.size(); i++) account(i, parts.get(i).attempt(), parts.get(i).freshWorker(), epoch, step);
     for (PassResult r : parts) {           // partition order: deterministic sums
-      if (r.directionSum() != null) {
-        double[] g = r.directionSum();
-        for (int i = 0; i < total.length; i++) total[i] += g[i];
-      }
+      if (r.directionSum() != null) r.directionSum().addTo(total);
       stats.merge(r.stats());
     }
     return new StepContext.Pass(total, stats);
@@ -553,14 +550,14 @@ public final class DistributedTrainer {
     Setup setup = setup();
     List<LocalResult> parts;
     try {
-      parts = data.map(p -> {
+      parts = onEveryPartition(data, p -> {
         PartitionWorker w = setup.worker(p);
         boolean fresh = w.takeFresh();
         LocalResult r = runLocalSteps(w, bc.value());
         FaultInjection.maybeFail(p, epoch, firstStep);
         return new LocalResult(r.weightedParams(), r.weightedSlots(), r.weight(), r.stats(), r.failure(), attemptNumber(),
             fresh);
-      }).collect();
+      });
     } finally {
       bc.destroy();
     }
@@ -629,6 +626,41 @@ public final class DistributedTrainer {
     for (int i = 0; i < local.length; i++) local[i] *= seen;
     for (double[] slot : st.slots) for (int i = 0; i < slot.length; i++) slot[i] *= seen;
     return new LocalResult(local, st.slots, seen, all, null, 0, false);
+  }
+
+  /** A function of one cached partition, run in its task. */
+  interface PartitionTask<T> extends Serializable {
+    T run(BlockedPartition p);
+  }
+
+  /**
+   * One job: {@code task} on every partition, results in partition order. Submitted with
+   * {@code SparkContext.runJob} and a named function class: for a lambda (ours, or the one inside
+   * {@code collect()}) Spark's closure cleaner reads and parses the declaring class file on every
+   * job, milliseconds per training step on the driver.
+   */
+  @SuppressWarnings("unchecked")
+  static <T> List<T> onEveryPartition(JavaRDD<BlockedPartition> data, PartitionTask<T> task) {
+    List<Object> all = new ArrayList<>();
+    for (int i = 0; i < data.getNumPartitions(); i++) all.add(i);
+    @SuppressWarnings("rawtypes")
+    scala.collection.Seq partitions = scala.collection.JavaConverters.asScalaBuffer(all);
+    Object out = data.context().runJob(data.rdd(), new TaskFunction<>(task), partitions,
+        scala.reflect.ClassTag$.MODULE$.AnyRef());
+    return (List<T>) java.util.Arrays.asList((Object[]) out);
+  }
+
+  private static final class TaskFunction<T>
+      extends scala.runtime.AbstractFunction2<org.apache.spark.TaskContext, scala.collection.Iterator<BlockedPartition>, Object>
+      implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final PartitionTask<T> task;
+
+    TaskFunction(PartitionTask<T> task) { this.task = task; }
+
+    @Override public Object apply(org.apache.spark.TaskContext ctx, scala.collection.Iterator<BlockedPartition> it) {
+      return task.run(it.next());
+    }
   }
 
   private static int attemptNumber() {
