@@ -528,8 +528,8 @@ public final class DistributedTrainer {
     state = carrier.state();
     epochStats = carrier.epochStats();
     rule = carrier.rule();
-    LOG.info("spark-sam: all-reduce epoch {}: tasks busy up to {} s, of which {} s in collectives", epoch + 1, busiest,
-        collective);
+    LOG.info(String.format(Locale.ROOT, "spark-sam: all-reduce epoch %d: tasks busy up to %.3f s, of which %.3f s in "
+        + "the collective (including waits for the slowest task)", epoch + 1, busiest, collective));
     return globalStep + n;
   }
 
