@@ -38,9 +38,13 @@ import org.slf4j.LoggerFactory;
  * instead takes K optimizer steps on its own slices and the driver averages the models (and
  * optimizer states), weighted by the example weight each partition saw.
  *
+ * <p>With {@code aggregation = allReduce} an epoch runs as one barrier stage instead
+ * ({@link AllReduceEpoch}): every task steps a replica and the partitions' sums are added by a
+ * partition-order ring all-reduce, giving the same weights without a Spark job per step.
+ *
  * <p>The loop knows neither the optimizer nor the rule: it calls {@link UpdateRule#step} and
  * {@link LocalRule#direction}. Progress: one log line per epoch and a Spark job description per
- * step.
+ * step (per epoch with allReduce).
  */
 public final class DistributedTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
@@ -140,8 +144,9 @@ public final class DistributedTrainer {
   }
 
   /**
-   * Asks the running fit to write a checkpoint after its current step (from any thread). Needs a
-   * checkpoint directory ({@link #checkpointTo}); without one the request is logged and ignored.
+   * Asks the running fit to write a checkpoint after its current step (from any thread; with
+   * {@code aggregation = allReduce}, after the current epoch). Needs a checkpoint directory
+   * ({@link #checkpointTo}); without one the request is logged and ignored.
    */
   public void requestCheckpoint() { checkpointRequested = true; }
 
