@@ -3,7 +3,10 @@
 # trains on a Fashion-MNIST subset twice with spark-submit, once undisturbed and once with one executor JVM
 # killed (SIGKILL) during the second epoch. Passes when the disturbed run completes, its summary.json records the
 # recovery (failed task attempts / rebuilt partition state), and its test accuracy is within 0.5 points of the
-# undisturbed run's. Needs: mvn install done, Fashion-MNIST in $DATA. A few minutes on 2 cores.
+# undisturbed run's. AGGREGATION=allReduce (with PARTITIONS=2, one per executor core) runs each epoch as a barrier
+# stage whose ring spans both executors: the kill fails the stage, Spark reruns it from the epoch's start once the
+# master has relaunched the executor, and the weights must be those of the undisturbed run (same test accuracy).
+# Needs: mvn install done, Fashion-MNIST in $DATA. A few minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib/standalone-cluster.sh
@@ -12,6 +15,10 @@ DATA="${DATA:-/usr/share/datasets/fashion-mnist}"
 W="${W:-$PWD/target/ci-lost-executor}"
 EPOCHS="${EPOCHS:-3}"
 LIMIT="${LIMIT:-4000}"
+AGGREGATION="${AGGREGATION:-treeAggregate}"
+PARTITIONS="${PARTITIONS:-4}"
+BATCH="${BATCH:-400}"
+HIDDEN="${HIDDEN:-32}"
 APP="$(ls spark-sam-examples/target/spark-sam-examples-*-app.jar | head -1)"
 [ -f "$APP" ] || { echo "lost-executor: no app jar; run mvn install first" >&2; exit 1; }
 [ -f "$DATA/train-images-idx3-ubyte" ] || [ -f "$DATA/train-images-idx3-ubyte.gz" ] \
@@ -22,8 +29,8 @@ sc_init "$W"
 sc_start 2 1 1g
 TRAIN=(--conf spark.executor.cores=1 --conf spark.cores.max=2 --conf spark.executor.memory=768m
        --conf spark.task.maxFailures=4 --class io.github.sparksam.cli.SparkSamCli "$APP"
-       train --data "$DATA" --limit "$LIMIT" --epochs "$EPOCHS" --batch-size 400 --partitions 4 --model mlp --hidden 32
-       --lr 0.1 --seed 7)
+       train --data "$DATA" --limit "$LIMIT" --epochs "$EPOCHS" --batch-size "$BATCH" --partitions "$PARTITIONS" --model mlp
+       --hidden "$HIDDEN" --lr 0.1 --seed 7 --aggregation "$AGGREGATION")
 
 t0=$(date +%s)
 sc_log "run 1: undisturbed"
@@ -42,12 +49,16 @@ rc=0; wait "$DRIVER" || rc=$?
 t2=$(date +%s)
 [ "$rc" -eq 0 ] || { echo "lost-executor: the disturbed run failed (rc $rc)" >&2; tail -40 "$W/runs/lost.log"; exit 1; }
 
-python3 - "$W/runs/clean/summary.json" "$W/runs/lost/summary.json" "$((t1 - t0))" "$((t2 - t1))" <<'PY'
+python3 - "$W/runs/clean/summary.json" "$W/runs/lost/summary.json" "$((t1 - t0))" "$((t2 - t1))" "$AGGREGATION" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for s in (a, b):
+    if s["config"].get("aggregation") != sys.argv[5]:
+        print(f"lost-executor: FAIL: ran with aggregation {s['config'].get('aggregation')}, expected {sys.argv[5]}")
+        sys.exit(1)
 acc_a, acc_b = a["final"]["testAccuracy"], b["final"]["testAccuracy"]
 rec = b.get("recovery", {})
-print(f"lost-executor: undisturbed test accuracy {acc_a:.4f} ({sys.argv[3]} s), with a killed executor {acc_b:.4f} "
+print(f"lost-executor ({sys.argv[5]}): undisturbed test accuracy {acc_a:.4f} ({sys.argv[3]} s), with a killed executor {acc_b:.4f} "
       f"({sys.argv[4]} s); recovery: {rec.get('failedTaskAttempts')} failed task attempts, "
       f"{rec.get('partitionStateRebuilds')} partition states rebuilt")
 for e in rec.get("events", [])[:10]: print("  " + e)
