@@ -49,6 +49,20 @@ public abstract class SparkTestBase {
       .add("weight", DataTypes.DoubleType, false);
 
   /**
+   * Fits {@code e} with {@code spec} as this thread's {@link io.github.sparksam.train.FaultInjection}
+   * property (null: no injected failures).
+   */
+  protected <M extends org.apache.spark.ml.Model<M>> M fitWithFaults(org.apache.spark.ml.Estimator<M> e, Dataset<Row> d,
+                                                                      String spec) {
+    spark.sparkContext().setLocalProperty(io.github.sparksam.train.FaultInjection.PROPERTY, spec);
+    try {
+      return e.fit(d);
+    } finally {
+      spark.sparkContext().setLocalProperty(io.github.sparksam.train.FaultInjection.PROPERTY, null);
+    }
+  }
+
+  /**
    * Gaussian blobs: {@code k} classes in {@code d} dimensions, class c centred at 2*e_c (c < d),
    * unit noise; weights in [0.5, 1.5) when {@code weighted}. Deterministic for a seed.
    */

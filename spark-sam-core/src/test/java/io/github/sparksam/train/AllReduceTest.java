@@ -38,12 +38,7 @@ class AllReduceTest extends SparkTestBase {
   private Dataset<Row> data() { return blobs(120, 4, 3, 21, true); }
 
   private SharpnessAwareClassificationModel fit(SharpnessAwareClassifier e, Dataset<Row> d, String faults) {
-    spark.sparkContext().setLocalProperty(FaultInjection.PROPERTY, faults);
-    try {
-      return e.fit(d);
-    } finally {
-      spark.sparkContext().setLocalProperty(FaultInjection.PROPERTY, null);
-    }
+    return fitWithFaults(e, d, faults);
   }
 
   private static void assertSameRun(SharpnessAwareClassificationModel expected, SharpnessAwareClassificationModel actual,

@@ -33,14 +33,8 @@ class FaultToleranceTest extends SparkTestBase {
 
   private Dataset<Row> data() { return blobs(120, 4, 3, 21, true); }
 
-  /** Fits with {@code spec} as the injection property of this thread (null: none). */
-  private SharpnessAwareClassificationModel fit(SharpnessAwareClassifier e, Dataset<Row> d, String spec) {
-    spark.sparkContext().setLocalProperty(FaultInjection.PROPERTY, spec);
-    try {
-      return e.fit(d);
-    } finally {
-      spark.sparkContext().setLocalProperty(FaultInjection.PROPERTY, null);
-    }
+  private SharpnessAwareClassificationModel fit(SharpnessAwareClassifier e, Dataset<Row> d, String faults) {
+    return fitWithFaults(e, d, faults);
   }
 
   // partition 0 fails late in epoch 1 step 2; partition 1 "crashes" in epoch 2 step 3 (its local
