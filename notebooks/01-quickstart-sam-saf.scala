@@ -52,7 +52,9 @@ display(train.groupBy("label").count().orderBy("label"))
 // MAGIC %md
 // MAGIC ## Train with SGD, SAM and SAF
 // MAGIC The three estimators differ only in `rule`. Everything else, including the seed and therefore the
-// MAGIC initial weights and the batches of every step, is the same.
+// MAGIC initial weights and the batches of every step, is the same. `aggregation = auto` runs each epoch as
+// MAGIC one barrier stage whose tasks add their gradients with an all-reduce, when the cluster has a slot per
+// MAGIC partition (else one Spark job per step): the same weights, about 10x less time per epoch.
 
 // COMMAND ----------
 
@@ -60,7 +62,7 @@ def estimator(rule: String): SharpnessAwareClassifier =
   new SharpnessAwareClassifier()
     .setModelType("mlp").setHiddenLayers(Array(128)).setActivation("relu")
     .setOptimizer("sgd").setLearningRate(0.2).setLrSchedule("cosine")
-    .setBatchSize(128).setEpochs(epochs).setSeed(42)
+    .setBatchSize(128).setEpochs(epochs).setSeed(42).setAggregation("auto")
     .setRule(rule).setRho(0.05).setMicroBatchSize(64)
     .setSafLambda(0.3).setSafLag(1).setKlStartEpoch(0)
 
