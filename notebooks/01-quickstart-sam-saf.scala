@@ -85,9 +85,9 @@ val rows = rules.map { r =>
   val acc = m.transform(test).filter("prediction = label").count().toDouble / test.count()
   val last = m.summary.epochs.asScala.last
   val secs = m.summary.epochs.asScala.drop(1).map(_.seconds).sum / math.max(1, epochs - 1)
-  (if (r == "none") "sgd" else r, acc, last.loss, secs)
+  (if (r == "none") "sgd" else r, acc, last.loss, secs, m.summary.aggregation)
 }
-val table = rows.toDF("rule", "testAccuracy", "finalTrainLoss", "secondsPerEpoch")
+val table = rows.toDF("rule", "testAccuracy", "finalTrainLoss", "secondsPerEpoch", "aggregation")
 display(table)
 
 // COMMAND ----------
