@@ -198,7 +198,8 @@ public class SharpnessAwareClassifier
     aggregation = new Param<>(this, "aggregation", "how a step's partition results are added: treeAggregate (a Spark "
         + "job per step, the driver adds; works everywhere) or allReduce (an epoch per barrier stage, the tasks add "
         + "over their own sockets: same weights, far fewer jobs; needs a task slot per partition, localSteps = 1 and "
-        + "no dynamic allocation) or auto (allReduce where possible, else treeAggregate; logged)", oneOf(AGGREGATIONS));
+        + "no dynamic allocation) or auto (allReduce where possible, else treeAggregate; logged). With numPartitions "
+        + "0, allReduce and auto cache the blocks in at most one partition per task slot", oneOf(AGGREGATIONS));
 
     rule = new Param<>(this, "rule", "sharpness-aware rule wrapped around the optimizer: none, sam, asam, saf, mesa",
         oneOf(RuleSettings.RULES));
@@ -530,7 +531,7 @@ public class SharpnessAwareClassifier
     // read (and check) the checkpoint before paying for the data
     Checkpoint resume = getResumeFrom().isBlank() ? null
         : Checkpoint.read(getResumeFrom(), df.sparkSession().sparkContext().hadoopConfiguration());
-    JavaRDD<BlockedPartition> blocked = Blockifier.blockify(df, cols, prec, getNumPartitions(), declaredClasses)
+    JavaRDD<BlockedPartition> blocked = Blockifier.blockify(df, cols, prec, partitionsFor(df), declaredClasses)
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       blocked.setName("spark-sam blocks of " + uid());
@@ -567,6 +568,23 @@ public class SharpnessAwareClassifier
     } finally {
       blocked.unpersist(false);
     }
+  }
+
+  /**
+   * {@code numPartitions}, or with 0 the input's partition count, except that allReduce and auto
+   * cap the latter at the cluster's task slots (a barrier stage runs every partition at once).
+   */
+  private int partitionsFor(Dataset<Row> df) {
+    if (getNumPartitions() > 0 || getAggregation().equals("treeAggregate") || getLocalSteps() > 1) {
+      return getNumPartitions();
+    }
+    int slots = DistributedTrainer.taskSlots(df.sparkSession().sparkContext());
+    int input = df.rdd().getNumPartitions();
+    if (input <= slots) return 0;
+    org.slf4j.LoggerFactory.getLogger(SharpnessAwareClassifier.class).info("spark-sam: the input has {} partitions "
+        + "and the cluster {} task slots; caching the blocks in {} partitions for aggregation={}", input, slots, slots,
+        getAggregation());
+    return slots;
   }
 
   private Network network(int numFeatures, int numClasses) {

@@ -465,13 +465,18 @@ public final class DistributedTrainer {
       return "aggregation=allReduce runs each epoch as a barrier stage, which Spark does not run with dynamic "
           + "allocation (spark.dynamicAllocation.enabled=true); use aggregation=treeAggregate";
     }
-    int slots = sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
+    int slots = taskSlots(sc);
     int parts = data.getNumPartitions();
     if (parts > slots) {
       return "aggregation=allReduce runs all " + parts + " partitions at once (a barrier stage) but the cluster has "
           + slots + " task slots now; use at most " + slots + " partitions (numPartitions) or aggregation=treeAggregate";
     }
     return null;
+  }
+
+  /** How many tasks the cluster can run at once now (what a barrier stage needs per partition). */
+  public static int taskSlots(SparkContext sc) {
+    return sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
   }
 
   private Aggregation resolve(Aggregation requested, SparkContext sc) {

@@ -138,6 +138,18 @@ class AllReduceTest extends SparkTestBase {
   }
 
   @Test
+  void anInputWithMorePartitionsThanSlotsIsCachedInOnePartitionPerSlot() {
+    Dataset<Row> d = data().repartition(8);
+    for (String mode : new String[] {"auto", "allReduce"}) {
+      SharpnessAwareClassificationModel m = est("none", 0).setEpochs(1).setAggregation(mode).fit(d);
+      assertEquals("allReduce", m.summary().aggregation(), mode);
+      assertEquals(4, m.summary().numPartitions(), mode);     // local[4]
+    }
+    // treeAggregate keeps the input's partitioning
+    assertEquals(8, est("none", 0).setEpochs(1).fit(d).summary().numPartitions());
+  }
+
+  @Test
   void clearErrorsForSettingsItCannotRun() {
     Dataset<Row> d = data();
     IllegalArgumentException slots = assertThrows(IllegalArgumentException.class,
