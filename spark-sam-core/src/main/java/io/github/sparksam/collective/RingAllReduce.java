@@ -35,10 +35,8 @@ import java.util.function.BooleanSupplier;
 public final class RingAllReduce implements AutoCloseable {
   static final int MAGIC = 0x5A4D_A11E;
   static final int POLL_MS = 1000;
-  /** Values per message over TCP (pipelining across hops). */
+  /** Values per message: 64 KB, so that the hops of a chain overlap (pipelining). */
   static final int CHUNK_DOUBLES = 8192;
-  /** Values per message when the whole ring is in one JVM (fewer hand-offs; nothing to pipeline). */
-  static int memoryChunk = Integer.getInteger("sparksam.memoryChunk", 8192);
   /** This JVM's identity in the rendezvous: ranks with the same one share memory. */
   static final String JVM_ID = UUID.randomUUID().toString();
 
@@ -47,13 +45,10 @@ public final class RingAllReduce implements AutoCloseable {
   private final long timeoutMillis;
   private final Link.Sender next;
   private final Link.Receiver prev;
-  private final int chunk;
-  private final double[] incoming;
+  private final double[] incoming = new double[CHUNK_DOUBLES];
   private long calls;
 
-  private RingAllReduce(int rank, int size, long timeoutMillis, Link.Sender next, Link.Receiver prev, int chunk) {
-    this.chunk = chunk;
-    this.incoming = new double[chunk];
+  private RingAllReduce(int rank, int size, long timeoutMillis, Link.Sender next, Link.Receiver prev) {
     this.rank = rank;
     this.size = size;
     this.timeoutMillis = timeoutMillis;
@@ -76,7 +71,7 @@ public final class RingAllReduce implements AutoCloseable {
   /** {@link #join} as if this JVM's identity were {@code jvmId} (tests: ranks in one JVM that must use TCP). */
   static RingAllReduce join(Rendezvous.Address driver, long stageKey, int rank, int size, long timeoutMillis,
                             BooleanSupplier alive, String jvmId) throws IOException {
-    if (size == 1) return new RingAllReduce(0, 1, timeoutMillis, null, null, CHUNK_DOUBLES);
+    if (size == 1) return new RingAllReduce(0, 1, timeoutMillis, null, null);
     long deadline = System.currentTimeMillis() + timeoutMillis;
     Link.Sender next = null;
     Link.Receiver prev = null;
@@ -113,7 +108,7 @@ public final class RingAllReduce implements AutoCloseable {
       prev = jvms[from].equals(jvmId)
           ? MemoryLink.receiver(new MemoryLink.Key(driver.token(), stageKey, from, rank), alive, timeoutMillis, from)
           : SocketLink.accept(listen, from, rank, deadline, alive);
-      return new RingAllReduce(rank, size, timeoutMillis, next, prev, CHUNK_DOUBLES);
+      return new RingAllReduce(rank, size, timeoutMillis, next, prev);
     } catch (IOException | RuntimeException e) {
       if (next != null) next.close();
       if (prev != null) prev.close();
@@ -153,8 +148,8 @@ public final class RingAllReduce implements AutoCloseable {
     // phase 1: chain reduce 0 -> 1 -> ... -> size-1
     if (rank > 0) prev.expectHeader(seq, 1, v.length);
     if (rank < size - 1) next.header(seq, 1, v.length);
-    for (int off = 0; off < v.length; off += chunk) {
-      int n = Math.min(chunk, v.length - off);
+    for (int off = 0; off < v.length; off += CHUNK_DOUBLES) {
+      int n = Math.min(CHUNK_DOUBLES, v.length - off);
       if (rank > 0) {
         prev.readChunk(incoming, n);
         for (int i = 0; i < n; i++) v[off + i] = incoming[i] + v[off + i];
@@ -170,8 +165,8 @@ public final class RingAllReduce implements AutoCloseable {
     boolean receives = rank != size - 1, forwards = rank != size - 2;
     if (receives) prev.expectHeader(seq, 2, v.length);
     if (forwards) next.header(seq, 2, v.length);
-    for (int off = 0; off < v.length; off += chunk) {
-      int n = Math.min(chunk, v.length - off);
+    for (int off = 0; off < v.length; off += CHUNK_DOUBLES) {
+      int n = Math.min(CHUNK_DOUBLES, v.length - off);
       if (receives) {
         prev.readChunk(incoming, n);
         System.arraycopy(incoming, 0, v, off, n);
