@@ -19,9 +19,11 @@ import org.slf4j.LoggerFactory;
  * The driver's side of the tasks' rendezvous: a small TCP server to which every task of a barrier
  * stage sends its rank, the port it listens on and the identity of its JVM, and which answers each
  * of them, once all ranks of the same stage attempt have registered, with every rank's address (as
- * the driver saw the connection) and JVM (neighbours in one executor then talk through memory). Tasks register under their stage and stage attempt ({@link #stageKey}); a retried
- * stage registers under its new attempt, and registrations of an older stage or attempt are dropped
- * when a newer one completes. One server serves all stages of a fit.
+ * the driver saw the connection) and JVM (neighbours in one executor then talk through memory).
+ *
+ * <p>Tasks register under their stage and stage attempt ({@link #stageKey}): a retried stage
+ * registers under its new attempt, and registrations of an older stage or attempt are dropped when
+ * a newer one completes. One server serves all stages of a fit.
  *
  * <p>Why not {@code BarrierTaskContext.allGather}: it polls its RPC once a second, which costs about
  * 1 s per call, several times an epoch of a small model.
