@@ -177,9 +177,8 @@ public final class DistributedTrainer {
    */
   public DistributedTrainer setAggregation(String mode, long timeoutMillis) {
     Aggregation a = Aggregation.parse(mode);
-    if (a == Aggregation.ALL_REDUCE && cfg.localSteps() > 1) {   // fail early; auto falls back instead
-      throw new IllegalArgumentException("aggregation=allReduce synchronizes every step; it cannot be combined with "
-          + "localSteps=" + cfg.localSteps() + " (use one or the other)");
+    if (a == Aggregation.ALL_REDUCE && localStepsObstacle() != null) {   // fail early; auto falls back instead
+      throw new IllegalArgumentException(localStepsObstacle());
     }
     if (timeoutMillis < 1) throw new IllegalArgumentException("allReduce timeout must be >= 1 ms, got " + timeoutMillis);
     this.aggregation = a;
@@ -451,16 +450,15 @@ public final class DistributedTrainer {
     epochStats.merge(stats);
   }
 
-  private static String hint(double lr) {
-    return TrainingDivergedException.learningRateHint(lr);
+
+  private String localStepsObstacle() {
+    return cfg.localSteps() == 1 ? null : "aggregation=allReduce synchronizes every step; it cannot be combined with "
+        + "localSteps=" + cfg.localSteps() + " (use one or the other)";
   }
 
   /** Why this fit cannot run with allReduce on this cluster now, or null if it can. */
   private String allReduceObstacle(SparkContext sc) {
-    if (cfg.localSteps() > 1) {
-      return "aggregation=allReduce synchronizes every step; it cannot be combined with localSteps=" + cfg.localSteps()
-          + " (use one or the other)";
-    }
+    if (localStepsObstacle() != null) return localStepsObstacle();
     if (sc.conf().getBoolean("spark.dynamicAllocation.enabled", false)) {
       return "aggregation=allReduce runs each epoch as a barrier stage, which Spark does not run with dynamic "
           + "allocation (spark.dynamicAllocation.enabled=true); use aggregation=treeAggregate";
@@ -577,7 +575,7 @@ public final class DistributedTrainer {
     for (LocalResult r : parts) {
       if (r.failure() != null) {
         throw new TrainingDivergedException(epoch, firstStep, globalStep, r.failure() + " in a local step of partition "
-            + "work", hint(rates[0]));
+            + "work", TrainingDivergedException.learningRateHint(rates[0]));
       }
       total += r.weight();
       stats.merge(r.stats());
@@ -598,11 +596,13 @@ public final class DistributedTrainer {
     }
     for (double v : avg) {
       if (!Double.isFinite(v)) {
-        throw new TrainingDivergedException(epoch, firstStep, globalStep, "the averaged weights are not finite", hint(rates[0]));
+        throw new TrainingDivergedException(epoch, firstStep, globalStep, "the averaged weights are not finite",
+            TrainingDivergedException.learningRateHint(rates[0]));
       }
     }
     if (!Double.isFinite(stats.lossSum)) {
-      throw new TrainingDivergedException(epoch, firstStep, globalStep, "the loss is " + stats.lossSum, hint(rates[0]));
+      throw new TrainingDivergedException(epoch, firstStep, globalStep, "the loss is " + stats.lossSum,
+          TrainingDivergedException.learningRateHint(rates[0]));
     }
     params = avg;
     state.step += k;
