@@ -71,7 +71,8 @@ public class SharpnessAwareClassifier
   public static final String[] ACTIVATIONS = {"relu", "tanh"};
   public static final String[] FAMILIES = {"auto", "binomial", "multinomial"};
   public static final String[] PRECISIONS = {"float32", "float64"};
-  public static final String[] AGGREGATIONS = {"treeAggregate", "allReduce", "auto"};
+  /** The aggregation values; {@code treeAggregate}, the old name of {@code collect}, is accepted too. */
+  public static final String[] AGGREGATIONS = {"collect", "tree", "allReduce", "auto"};
 
   private Param<String> modelType;
   private IntArrayParam hiddenLayers;
@@ -195,11 +196,15 @@ public class SharpnessAwareClassifier
     computeBackend = new Param<>(this, "computeBackend", "where tasks run the block forward/backward: auto (a GPU "
         + "if spark-sam-gpu is attached and the task's GPU works, else the CPU, logged once per executor), cpu, "
         + "or gpu (fail before training if there is none)", oneOf(io.github.sparksam.backend.ComputeBackends.MODES));
-    aggregation = new Param<>(this, "aggregation", "how a step's partition results are added: treeAggregate (a Spark "
-        + "job per step, the driver adds; works everywhere) or allReduce (an epoch per barrier stage, the tasks add "
-        + "over their own sockets: same weights, far fewer jobs; needs a task slot per partition, localSteps = 1 and "
-        + "no dynamic allocation) or auto (allReduce where possible, else treeAggregate; logged). With numPartitions "
-        + "0, allReduce and auto cache the blocks in at most one partition per task slot", oneOf(AGGREGATIONS));
+    // #15: collect/tree/allReduce/auto; the validator accepts the old name treeAggregate (= collect) of saved params
+    aggregation = new Param<>(this, "aggregation", "how a step's partition results are added: auto (the default: "
+        + "allReduce where the fit and cluster allow it, else tree for many partitions of a large model, else collect; "
+        + "logged), allReduce (an epoch per barrier stage, the tasks add over their own sockets: far fewer Spark jobs; "
+        + "needs a task slot per partition, localSteps = 1 and no dynamic allocation), collect (a Spark job per step, "
+        + "the driver receives and adds every partition's sum; same weights as allReduce; works everywhere) or tree (a "
+        + "Spark job per step whose sums meet in a fixed tree of shuffles: the driver receives at most 8 sums; equal "
+        + "to collect up to rounding). With numPartitions 0, allReduce and auto cache the blocks in at most one "
+        + "partition per task slot", (Function1<String, Object> & Serializable) io.github.sparksam.train.Aggregation::isValid);
 
     rule = new Param<>(this, "rule", "sharpness-aware rule wrapped around the optimizer: none, sam, asam, saf, mesa",
         oneOf(RuleSettings.RULES));
@@ -284,7 +289,7 @@ public class SharpnessAwareClassifier
     setDefault(weightCol, "");
     setDefault(inputCols, new String[0]);
     setDefault(computeBackend, "auto");
-    setDefault(aggregation, "treeAggregate");
+    setDefault(aggregation, "auto");   // #15: the fast path by default, as in the CLI
   }
 
   static Function1<String, Object> oneOf(String[] allowed) {
@@ -384,7 +389,8 @@ public class SharpnessAwareClassifier
   public String[] getInputCols() { return $(inputCols); }
   public String getComputeBackend() { return $(computeBackend); }
 
-  public String getAggregation() { return $(aggregation); }
+  /** The aggregation, canonical: {@code treeAggregate} (the old name, from saved params) reads as {@code collect}. */
+  public String getAggregation() { return io.github.sparksam.train.Aggregation.parse($(aggregation)).paramValue(); }
   public String getRule() { return $(rule); }
   public double getRho() { return (Double) $(rho); }
   public String getPerturbation() { return $(perturbation); }
@@ -428,10 +434,13 @@ public class SharpnessAwareClassifier
   public SharpnessAwareClassifier setInputCols(String[] v) { return (SharpnessAwareClassifier) set(inputCols, v); }
   public SharpnessAwareClassifier setComputeBackend(String v) { return (SharpnessAwareClassifier) set(computeBackend, lower(v)); }
 
-  /** {@code treeAggregate}, {@code allReduce} or {@code auto} (any case). */
+  /**
+   * {@code auto}, {@code allReduce}, {@code collect} or {@code tree} (any case; {@code treeAggregate},
+   * the old name of {@code collect}, is accepted and stored as {@code collect}).
+   */
   public SharpnessAwareClassifier setAggregation(String v) {
-    String canonical = v;
-    for (String a : AGGREGATIONS) if (a.equalsIgnoreCase(v)) canonical = a;
+    String canonical = io.github.sparksam.train.Aggregation.isValid(v)
+        ? io.github.sparksam.train.Aggregation.parse(v).paramValue() : v;    // invalid: the validator names it
     return (SharpnessAwareClassifier) set(aggregation, canonical);
   }
   public SharpnessAwareClassifier setRule(String v) { return (SharpnessAwareClassifier) set(rule, lower(v)); }
@@ -575,7 +584,7 @@ public class SharpnessAwareClassifier
    * cap the latter at the cluster's task slots (a barrier stage runs every partition at once).
    */
   private int partitionsFor(Dataset<Row> df) {
-    if (getNumPartitions() > 0 || getAggregation().equals("treeAggregate") || getLocalSteps() > 1) {
+    if (getNumPartitions() > 0 || (!getAggregation().equals("allReduce") && !getAggregation().equals("auto")) || getLocalSteps() > 1) {
       return getNumPartitions();
     }
     int slots = DistributedTrainer.taskSlots(df.sparkSession().sparkContext());
@@ -617,7 +626,9 @@ public class SharpnessAwareClassifier
       try {
         MLReader<SharpnessAwareClassifier> r = new DefaultParamsReader<>();
         r.session(sparkSession());
-        return r.load(path);
+        SharpnessAwareClassifier e = r.load(path);
+        if (e.isSet(e.aggregation())) e.setAggregation(e.getAggregation());   // #15: treeAggregate -> collect
+        return e;
       } catch (Exception e) {
         throw new IllegalArgumentException("cannot load a SharpnessAwareClassifier from " + path + ": "
             + SparkErrors.oneLine(e), e);

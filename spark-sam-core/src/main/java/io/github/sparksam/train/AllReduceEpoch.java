@@ -24,7 +24,7 @@ import scala.reflect.ClassTag$;
  * and the update rule; per pass it computes its partition's sum, the tasks add their sums with a
  * {@link RingAllReduce} (in partition order, so the sum is bit for bit the driver's), and every
  * replica applies the same update. The math, and the weights, are those of
- * {@code aggregation = treeAggregate}; what goes away is a Spark job (scheduling, closure and
+ * {@code aggregation = collect}; what goes away is a Spark job (scheduling, closure and
  * broadcast, result collection) per step.
  *
  * <p>The epoch's start is the recovery point: if any task fails, Spark kills the others and runs

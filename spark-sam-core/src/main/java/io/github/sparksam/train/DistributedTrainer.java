@@ -1,13 +1,11 @@
 package io.github.sparksam.train;
 
 import io.github.sparksam.backend.BlasInfo;
-import io.github.sparksam.backend.Buf;
 import io.github.sparksam.backend.ComputeBackend;
 import io.github.sparksam.backend.ComputeBackends;
 import io.github.sparksam.backend.GpuUnavailableException;
 import io.github.sparksam.backend.LossStats;
 import io.github.sparksam.backend.Precision;
-import io.github.sparksam.collective.Rendezvous;
 import io.github.sparksam.data.BlockedPartition;
 import io.github.sparksam.data.DataSummary;
 import io.github.sparksam.nn.Network;
@@ -32,41 +30,40 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One step: broadcast the weights; every task takes its rows of the step's global batch (chosen
  * by the seeded {@link BatchPermutation}, so independent of the partitioning), runs the rule's
- * {@link LocalRule} on them and returns a weighted sum; the driver adds the partitions' sums in
- * partition order (bit-identical across runs, unlike {@code treeAggregate}'s completion order),
- * applies the optimizer and destroys the broadcast. With {@code localSteps = K > 1} each task
- * instead takes K optimizer steps on its own slices and the driver averages the models (and
- * optimizer states), weighted by the example weight each partition saw.
+ * {@link LocalRule} on them and returns a weighted sum; the sums are added in an order fixed by the
+ * partition indices (bit-identical across runs, unlike Spark's {@code treeAggregate}, which merges
+ * in completion order) and the optimizer is applied. How the sums meet is the {@link Aggregation},
+ * each an {@link AggregationEngine}: {@link CollectAggregation} (the driver adds them),
+ * {@link TreeAggregation} (a fixed tree of shuffles), {@link AllReduceAggregation} (an epoch per
+ * barrier stage, the tasks add them with a ring all-reduce) and, for {@code localSteps = K > 1},
+ * {@link LocalStepsAggregation} (model averaging every K steps).
  *
- * <p>With {@code aggregation = allReduce} an epoch runs as one barrier stage instead
- * ({@link AllReduceEpoch}): every task steps a replica and the partitions' sums are added by a
- * partition-order ring all-reduce, giving the same weights without a Spark job per step.
- *
- * <p>The loop knows neither the optimizer nor the rule: it calls {@link UpdateRule#step} and
- * {@link LocalRule#direction}. Progress: one log line per epoch and a Spark job description per
- * step (per epoch with allReduce).
+ * <p>This class keeps the loop: epochs, metrics, checkpoints, recovery accounting. It knows neither
+ * the optimizer nor the rule: engines call {@link UpdateRule#step} and {@link LocalRule#direction}.
+ * Progress: one log line per epoch and a Spark job description per step (per epoch with allReduce).
  */
 public final class DistributedTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
 
-  private final JavaRDD<BlockedPartition> data;
+  // the fit's setting and state, read and advanced by the AggregationEngine
+  final JavaRDD<BlockedPartition> data;
   private final DataSummary dataSummary;
-  private final Network net;
-  private final TrainingConfig cfg;
+  final Network net;
+  final TrainingConfig cfg;
   /** Replaced by the replicas' copy after each all-reduce epoch (its state advanced in the tasks). */
-  private UpdateRule rule;
-  private final OptimizerStep optimizerStep;
+  UpdateRule rule;
+  final OptimizerStep optimizerStep;
   private final LearningRateSchedule schedule;
   private final String runId = UUID.randomUUID().toString();
-  private final int stepsPerEpoch;
+  final int stepsPerEpoch;
   private final long totalSteps;
   double[] params;
-  private OptimizerState state;
-  private LossStats epochStats = new LossStats();
+  OptimizerState state;
+  LossStats epochStats = new LossStats();
   private EpochListener listener;
   // recovery accounting (see TrainingSummary)
   private final java.util.Set<Integer> partitionsSeen = new java.util.HashSet<>();
-  private long failedTaskAttempts;
+  long failedTaskAttempts;
   private long partitionStateRebuilds;
   private final List<String> recoveryEvents = new ArrayList<>();
   // checkpoints
@@ -77,35 +74,9 @@ public final class DistributedTrainer {
   private final List<Broadcast<?>> ruleBroadcasts = new ArrayList<>();
   private List<EpochMetrics> epochs = new ArrayList<>();
   private String computeBackend = "auto";
-  private Aggregation aggregation = Aggregation.TREE_AGGREGATE;
+  private Aggregation aggregation = Aggregation.COLLECT;
   private long allReduceTimeoutMillis = 10 * 60_000L;
-  private Rendezvous rendezvous;
-
-  /** How the partitions' results of a synchronous step are added up. */
-  public enum Aggregation {
-    /** One Spark job per pass; the driver adds the partitions' results (the default; works everywhere). */
-    TREE_AGGREGATE("treeAggregate"),
-    /**
-     * One barrier stage per epoch; the tasks add their results with a ring all-reduce over their own
-     * sockets and each applies the update to its replica ({@link AllReduceEpoch}). Same weights;
-     * needs a task slot per partition and no dynamic allocation; {@code localSteps} must be 1.
-     */
-    ALL_REDUCE("allReduce"),
-    /** {@code allReduce} when this fit and cluster allow it, else {@code treeAggregate} (the choice is logged). */
-    AUTO("auto");
-
-    private final String paramValue;
-
-    Aggregation(String v) { this.paramValue = v; }
-
-    public String paramValue() { return paramValue; }
-
-    /** From the parameter value, case-insensitively. */
-    public static Aggregation parse(String v) {
-      for (Aggregation a : values()) if (a.paramValue.equalsIgnoreCase(v)) return a;
-      throw new IllegalArgumentException("aggregation must be treeAggregate, allReduce or auto, got '" + v + "'");
-    }
-  }
+  private int treeFanout = TreeAggregation.FANOUT;
 
   public DistributedTrainer(JavaRDD<BlockedPartition> data, DataSummary dataSummary, Network net, TrainingConfig cfg,
                             UpdateRule rule, Optimizer optimizer, LearningRateSchedule schedule) {
@@ -172,17 +143,30 @@ public final class DistributedTrainer {
   }
 
   /**
-   * {@code treeAggregate} (default), {@code allReduce} or {@code auto} (see {@link Aggregation}); with
-   * {@code allReduce}, a wait for another task longer than {@code timeoutMillis} fails the stage.
+   * {@code collect} (this class's default; the estimator's is {@code auto}), {@code tree},
+   * {@code allReduce} or {@code auto} (see {@link Aggregation}; {@code treeAggregate} is the old name
+   * of {@code collect}); with {@code allReduce}, a wait for another task longer than
+   * {@code timeoutMillis} fails the stage.
    */
   public DistributedTrainer setAggregation(String mode, long timeoutMillis) {
     Aggregation a = Aggregation.parse(mode);
-    if (a == Aggregation.ALL_REDUCE && localStepsObstacle() != null) {   // fail early; auto falls back instead
-      throw new IllegalArgumentException(localStepsObstacle());
+    String localSteps = AllReduceAggregation.localStepsObstacle(cfg.localSteps());
+    if (a == Aggregation.ALL_REDUCE && localSteps != null) {   // fail early; auto falls back instead
+      throw new IllegalArgumentException(localSteps);
     }
     if (timeoutMillis < 1) throw new IllegalArgumentException("allReduce timeout must be >= 1 ms, got " + timeoutMillis);
     this.aggregation = a;
     this.allReduceTimeoutMillis = timeoutMillis;
+    return this;
+  }
+
+  /**
+   * How many partial sums {@code aggregation = tree} adds per tree node (default
+   * {@value TreeAggregation#FANOUT}): the driver receives at most this many per pass.
+   */
+  public DistributedTrainer setTreeFanout(int fanout) {
+    if (fanout < 2) throw new IllegalArgumentException("treeFanout must be >= 2, got " + fanout);
+    this.treeFanout = fanout;
     return this;
   }
 
@@ -233,20 +217,16 @@ public final class DistributedTrainer {
     SparkContext sc = data.context();
     String oldDescription = sc.getLocalProperty("spark.job.description");
     long t0 = System.nanoTime();
-    try {
-      aggregation = resolve(aggregation, sc);
-      if (aggregation == Aggregation.ALL_REDUCE) startRendezvous(sc);
-      return loop(sc, t0, startEpoch, startStep, globalStep, resume);
+    try (AggregationEngine engine = engine(aggregation, sc)) {
+      return loop(engine, sc, t0, startEpoch, startStep, globalStep, resume);
     } finally {
-      if (rendezvous != null) rendezvous.close();
-      rendezvous = null;
       sc.setJobDescription(oldDescription);
       for (Broadcast<?> b : ruleBroadcasts) b.destroy();
       ruleBroadcasts.clear();
     }
   }
 
-  private TrainingResult loop(SparkContext sc, long t0, int startEpoch, int startStep, long globalStep, Checkpoint resume) {
+  private TrainingResult loop(AggregationEngine engine, SparkContext sc, long t0, int startEpoch, int startStep, long globalStep, Checkpoint resume) {
     String[] tasks = tasksBlasAndBackend();   // also fails here, before any step, when computeBackend=gpu has no GPU
     String blas = tasks[0];
     LOG.info("spark-sam: training {} on {} examples in {} partitions, {} steps/epoch, rule={}, optimizer={}, BLAS: {}, "
@@ -260,23 +240,13 @@ public final class DistributedTrainer {
       } else {
         epochStats = new LossStats();
       }
-      if (aggregation == Aggregation.ALL_REDUCE && s < stepsPerEpoch) {
-        sc.setJobDescription(String.format(Locale.ROOT, "spark-sam %s: epoch %d/%d, steps %d-%d in one barrier stage "
-            + "(allReduce)", rule.name(), epoch + 1, cfg.epochs(), s + 1, stepsPerEpoch));
-        globalStep = allReduceEpoch(epoch, s, globalStep);
-        s = stepsPerEpoch;
-      }
       while (s < stepsPerEpoch) {
-        int k = Math.min(cfg.localSteps(), stepsPerEpoch - s);
-        sc.setJobDescription(String.format(Locale.ROOT, "spark-sam %s: epoch %d/%d, step %d/%d", rule.name(),
-            epoch + 1, cfg.epochs(), s + 1, stepsPerEpoch));
-        if (cfg.localSteps() == 1) {
-          StepContext ctx = new StepContext(onDriver, epoch, s, globalStep, schedule.rate(globalStep, totalSteps));
-          rule.step(ctx);
-          if (!ctx.updated()) throw new IllegalStateException("rule " + rule.name() + " did not apply an update");
-        } else {
-          localRound(epoch, s, k, globalStep);
-        }
+        sc.setJobDescription(engine.kind() == Aggregation.ALL_REDUCE
+            ? String.format(Locale.ROOT, "spark-sam %s: epoch %d/%d, steps %d-%d in one barrier stage (allReduce)",
+                rule.name(), epoch + 1, cfg.epochs(), s + 1, stepsPerEpoch)
+            : String.format(Locale.ROOT, "spark-sam %s: epoch %d/%d, step %d/%d (%s)", rule.name(), epoch + 1,
+                cfg.epochs(), s + 1, stepsPerEpoch, engine.kind().paramValue()));
+        int k = engine.runSteps(epoch, s, globalStep);
         s += k;
         globalStep += k;
         if (checkpointRequested && s < stepsPerEpoch) {
@@ -307,9 +277,12 @@ public final class DistributedTrainer {
         new TrainingSummary.Recovery(failedTaskAttempts, partitionStateRebuilds, recoveryEvents,
             resume == null ? null : resume.path(), checkpointsWritten()));
     summary.setComputeBackend(tasks[1]);
-    summary.setAggregation(aggregation.paramValue());
+    summary.setAggregation(engine.kind().paramValue());
     return new TrainingResult(params, state, summary);
   }
+
+  /** The learning rate of global step {@code globalStep}. */
+  double rate(long globalStep) { return schedule.rate(globalStep, totalSteps); }
 
   /** Writes a checkpoint at a step boundary: {@code step} of {@code epoch} is the next step to run. */
   private void checkpoint(int epoch, int step, long globalStep) {
@@ -352,7 +325,7 @@ public final class DistributedTrainer {
    * successful one, and partitions whose task-local state had to be rebuilt after the partition's
    * first task (a recomputed or re-read cached block, e.g. after a lost executor or an eviction).
    */
-  private void account(int partition, int attempt, boolean freshWorker, int epoch, int step) {
+  void account(int partition, int attempt, boolean freshWorker, int epoch, int step) {
     if (attempt > 0) {
       failedTaskAttempts += attempt;
       note(String.format(Locale.ROOT, "epoch %d step %d: partition %d succeeded on attempt %d", epoch + 1, step + 1,
@@ -366,7 +339,7 @@ public final class DistributedTrainer {
     }
   }
 
-  private void note(String event) {
+  void note(String event) {
     LOG.warn("spark-sam: {}", event);
     if (recoveryEvents.size() < 200) recoveryEvents.add(event);
   }
@@ -381,95 +354,8 @@ public final class DistributedTrainer {
     }
   }
 
-  private Setup setup() {
+  Setup setup() {
     return new Setup(runId, net, cfg, dataSummary.numRows(), stepsPerEpoch, computeBackend);
-  }
-
-  /** One partition's contribution to a pass. */
-  private record PassResult(PackedDoubles directionSum, LossStats stats, int attempt, boolean freshWorker)
-      implements Serializable {}
-
-  /** The broadcast of one pass: where to evaluate, and which rule. */
-  private record PassPayload(double[] at, int epoch, int step, LocalRule rule) implements Serializable {}
-
-  private StepContext.Pass pass(LocalRule localRule, double[] at, int epoch, int step) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(data.context());
-    Broadcast<PassPayload> bc = jsc.broadcast(new PassPayload(at, epoch, step, localRule));
-    Setup setup = setup();
-    List<PassResult> parts;
-    try {
-      parts = onEveryPartition(data, p -> {
-        PassPayload pl = bc.value();
-        PartitionWorker w = setup.worker(p);
-        boolean fresh = w.takeFresh();
-        int attempt = attemptNumber();
-        LocalBatch batch = w.batch(pl.epoch(), pl.step());
-        LossStats stats = new LossStats();
-        if (batch.isEmpty()) {
-          FaultInjection.maybeFail(p, pl.epoch(), pl.step());
-          return new PassResult(null, stats, attempt, fresh);
-        }
-        Buf params = w.scratch(0);
-        params.setFrom(pl.at(), 0, 0, pl.at().length);
-        Buf grad = w.scratch(1);
-        grad.zero(0, grad.length());
-        pl.rule().direction(w, params, batch, grad, stats);
-        double[] sum = w.doubleScratch(0);
-        grad.copyTo(sum, 0, 0, sum.length);
-        FaultInjection.maybeFail(p, pl.epoch(), pl.step());
-        return new PassResult(PackedDoubles.of(sum), stats, attempt, fresh);
-      });
-    } finally {
-      bc.destroy();
-    }
-    double[] total = new double[at.length];
-    LossStats stats = new LossStats();
-    for (int i = 0; i < parts.size(); i++) account(i, parts.get(i).attempt(), parts.get(i).freshWorker(), epoch, step);
-    for (PassResult r : parts) {           // partition order: deterministic sums
-      if (r.directionSum() != null) r.directionSum().addTo(total);
-      stats.merge(r.stats());
-    }
-    return new StepContext.Pass(total, stats);
-  }
-
-  /** Steps run on the driver: one Spark job per pass. */
-  private final StepEngine onDriver = new StepEngine() {
-    @Override public double[] params() { return params; }
-
-    @Override public StepContext.Pass pass(LocalRule rule, double[] at, int epoch, int step) {
-      return DistributedTrainer.this.pass(rule, at, epoch, step);
-    }
-
-    @Override public void applyUpdate(double[] meanDirection, LossStats stats, StepContext ctx) {
-      DistributedTrainer.this.applyUpdate(meanDirection, stats, ctx);
-    }
-  };
-
-  private void applyUpdate(double[] meanDirection, LossStats stats, StepContext ctx) {
-    optimizerStep.applyChecked(params, meanDirection, stats, ctx, state);
-    epochStats.merge(stats);
-  }
-
-
-  private String localStepsObstacle() {
-    return cfg.localSteps() == 1 ? null : "aggregation=allReduce synchronizes every step; it cannot be combined with "
-        + "localSteps=" + cfg.localSteps() + " (use one or the other)";
-  }
-
-  /** Why this fit cannot run with allReduce on this cluster now, or null if it can. */
-  private String allReduceObstacle(SparkContext sc) {
-    if (localStepsObstacle() != null) return localStepsObstacle();
-    if (sc.conf().getBoolean("spark.dynamicAllocation.enabled", false)) {
-      return "aggregation=allReduce runs each epoch as a barrier stage, which Spark does not run with dynamic "
-          + "allocation (spark.dynamicAllocation.enabled=true); use aggregation=treeAggregate";
-    }
-    int slots = taskSlots(sc);
-    int parts = data.getNumPartitions();
-    if (parts > slots) {
-      return "aggregation=allReduce runs all " + parts + " partitions at once (a barrier stage) but the cluster has "
-          + slots + " task slots now; use at most " + slots + " partitions (numPartitions) or aggregation=treeAggregate";
-    }
-    return null;
   }
 
   /** How many tasks the cluster can run at once now (what a barrier stage needs per partition). */
@@ -477,205 +363,43 @@ public final class DistributedTrainer {
     return sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
   }
 
-  private Aggregation resolve(Aggregation requested, SparkContext sc) {
-    if (requested == Aggregation.TREE_AGGREGATE) return requested;
-    String obstacle = allReduceObstacle(sc);
-    if (requested == Aggregation.ALL_REDUCE) {
-      if (obstacle != null) throw new IllegalArgumentException(obstacle);
-      return requested;
-    }
-    LOG.info("spark-sam: aggregation=auto: {}", obstacle == null ? "allReduce (one barrier stage per epoch)"
-        : "treeAggregate, because " + obstacle.replace("aggregation=allReduce ", "allReduce "));
-    return obstacle == null ? Aggregation.ALL_REDUCE : Aggregation.TREE_AGGREGATE;
-  }
-
-  private void startRendezvous(SparkContext sc) {
-    try {
-      rendezvous = Rendezvous.start(sc.conf().get("spark.driver.host", "127.0.0.1"), runId);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("aggregation=allReduce: cannot open the rendezvous port on the driver: "
-          + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * Steps {@code firstStep..} of {@code epoch} as one barrier stage ({@link AllReduceEpoch}); takes
-   * over the replicas' state at the end. Returns the global step after the epoch.
-   */
-  private long allReduceEpoch(int epoch, int firstStep, long globalStep) {
-    int n = stepsPerEpoch - firstStep;
-    double[] rates = new double[n];
-    for (int i = 0; i < n; i++) rates[i] = schedule.rate(globalStep + i, totalSteps);
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(data.context());
-    Broadcast<AllReduceEpoch.Payload> bc = jsc.broadcast(new AllReduceEpoch.Payload(params, state, epochStats,
-        JavaSerialization.bytes(rule), optimizerStep, epoch, firstStep, globalStep, rates, rendezvous.address(),
-        allReduceTimeoutMillis));
-    List<AllReduceEpoch.Result> parts;
-    try {
-      parts = AllReduceEpoch.run(data, setup(), bc);
-    } finally {
-      bc.destroy();
-    }
-    AllReduceEpoch.Result carrier = null;
-    double collective = 0, busiest = 0;
-    for (AllReduceEpoch.Result r : parts) {
-      account(r.rank(), 0, r.freshWorker(), epoch, firstStep);
-      if (r.diverged() != null) throw r.diverged();
-      if (r.rank() == 0) carrier = r;
-      collective = Math.max(collective, r.collectiveSeconds());
-      busiest = Math.max(busiest, r.seconds());
-    }
-    int stageAttempt = parts.get(0).stageAttempt();
-    if (stageAttempt > 0) {
-      failedTaskAttempts += stageAttempt;
-      note(String.format(Locale.ROOT, "epoch %d: a task failed; the barrier stage ran again from step %d (stage "
-          + "attempt %d)", epoch + 1, firstStep + 1, stageAttempt + 1));
-    }
-    if (carrier == null) throw new IllegalStateException("no result from partition 0 of the all-reduce stage");
-    params = carrier.params();
-    state = carrier.state();
-    epochStats = carrier.epochStats();
-    rule = carrier.rule();
-    LOG.info(String.format(Locale.ROOT, "spark-sam: all-reduce epoch %d: tasks busy up to %.3f s, of which %.3f s in "
-        + "the collective (including waits for the slowest task)", epoch + 1, busiest, collective));
-    return globalStep + n;
-  }
-
-  /** The broadcast of a round of local steps: start weights and optimizer state, the steps' learning rates. */
-  private record LocalPayload(double[] params, OptimizerState state, int epoch, int firstStep, double[] rates,
-                              LocalRule rule, OptimizerStep optimizerStep) implements Serializable {}
-
-  /** One partition's models after its local steps, pre-multiplied by the example weight it saw. */
-  private record LocalResult(double[] weightedParams, double[][] weightedSlots, double weight, LossStats stats,
-                             String failure, int attempt, boolean freshWorker) implements Serializable {}
-
-  private void localRound(int epoch, int firstStep, int k, long globalStep) {
-    double[] rates = new double[k];
-    for (int i = 0; i < k; i++) rates[i] = schedule.rate(globalStep + i, totalSteps);
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(data.context());
-    Broadcast<LocalPayload> bc = jsc.broadcast(new LocalPayload(params, state, epoch, firstStep, rates,
-        rule.localRule(), optimizerStep));
-    Setup setup = setup();
-    List<LocalResult> parts;
-    try {
-      parts = onEveryPartition(data, p -> {
-        PartitionWorker w = setup.worker(p);
-        boolean fresh = w.takeFresh();
-        LocalResult r = runLocalSteps(w, bc.value());
-        FaultInjection.maybeFail(p, epoch, firstStep);
-        return new LocalResult(r.weightedParams(), r.weightedSlots(), r.weight(), r.stats(), r.failure(), attemptNumber(),
-            fresh);
-      });
-    } finally {
-      bc.destroy();
-    }
-    for (int i = 0; i < parts.size(); i++) account(i, parts.get(i).attempt(), parts.get(i).freshWorker(), epoch, firstStep);
-    double total = 0;
-    LossStats stats = new LossStats();
-    for (LocalResult r : parts) {
-      if (r.failure() != null) {
-        throw new TrainingDivergedException(epoch, firstStep, globalStep, r.failure() + " in a local step of partition "
-            + "work", TrainingDivergedException.learningRateHint(rates[0]));
+  /** The engine for {@code requested} on this cluster now; {@code auto} logs what it picked and why. */
+  private AggregationEngine engine(Aggregation requested, SparkContext sc) {
+    int parts = data.getNumPartitions();
+    if (cfg.localSteps() > 1) {
+      if (requested != Aggregation.COLLECT && requested != Aggregation.AUTO) {
+        if (requested == Aggregation.ALL_REDUCE) {
+          throw new IllegalArgumentException(AllReduceAggregation.localStepsObstacle(cfg.localSteps()));
+        }
+        throw new IllegalArgumentException("aggregation=tree adds gradients; localSteps=" + cfg.localSteps()
+            + " averages models, which only aggregation=collect (or auto) does");
       }
-      total += r.weight();
-      stats.merge(r.stats());
+      return new LocalStepsAggregation(this);
     }
-    if (!(total > 0)) throw new IllegalStateException("no partition saw any example weight in steps " + firstStep + "+" + k);
-    double[] avg = new double[params.length];
-    double[][] slots = new double[state.slots.length][params.length];
-    for (LocalResult r : parts) {
-      if (r.weight() == 0) continue;
-      for (int i = 0; i < avg.length; i++) avg[i] += r.weightedParams()[i];
-      for (int s = 0; s < slots.length; s++) {
-        for (int i = 0; i < avg.length; i++) slots[s][i] += r.weightedSlots()[s][i];
+    switch (requested) {
+      case COLLECT: return new CollectAggregation(this);
+      case TREE: return new TreeAggregation(this, treeFanout);
+      case ALL_REDUCE: {
+        String obstacle = AllReduceAggregation.obstacle(sc, parts, cfg.localSteps());
+        if (obstacle != null) throw new IllegalArgumentException(obstacle);
+        return new AllReduceAggregation(this, allReduceTimeoutMillis);
       }
+      default: break;
     }
-    for (int i = 0; i < avg.length; i++) avg[i] /= total;
-    for (int s = 0; s < slots.length; s++) {
-      for (int i = 0; i < avg.length; i++) state.slots[s][i] = slots[s][i] / total;
+    String obstacle = AllReduceAggregation.obstacle(sc, parts, cfg.localSteps());
+    if (obstacle == null) {
+      LOG.info("spark-sam: aggregation=auto: allReduce (one barrier stage per epoch)");
+      return new AllReduceAggregation(this, allReduceTimeoutMillis);
     }
-    for (double v : avg) {
-      if (!Double.isFinite(v)) {
-        throw new TrainingDivergedException(epoch, firstStep, globalStep, "the averaged weights are not finite",
-            TrainingDivergedException.learningRateHint(rates[0]));
-      }
-    }
-    if (!Double.isFinite(stats.lossSum)) {
-      throw new TrainingDivergedException(epoch, firstStep, globalStep, "the loss is " + stats.lossSum,
-          TrainingDivergedException.learningRateHint(rates[0]));
-    }
-    params = avg;
-    state.step += k;
-    epochStats.merge(stats);
-  }
-
-  private static LocalResult runLocalSteps(PartitionWorker w, LocalPayload pl) {
-    double[] local = pl.params().clone();
-    OptimizerState st = pl.state().copy();
-    LossStats all = new LossStats();
-    double seen = 0;
-    Buf params = w.scratch(0);
-    Buf grad = w.scratch(1);
-    double[] dir = new double[local.length];
-    for (int i = 0; i < pl.rates().length; i++) {
-      LocalBatch batch = w.batch(pl.epoch(), pl.firstStep() + i);
-      if (batch.isEmpty()) continue;
-      LossStats stats = new LossStats();
-      params.setFrom(local, 0, 0, local.length);
-      grad.zero(0, grad.length());
-      pl.rule().direction(w, params, batch, grad, stats);
-      if (!(stats.weightSum > 0)) continue;
-      if (!Double.isFinite(stats.lossSum)) return new LocalResult(null, null, 0, all, "the loss is " + stats.lossSum, 0, false);
-      java.util.Arrays.fill(dir, 0.0);
-      grad.addTo(dir, 0, 0, dir.length, 1.0 / stats.weightSum);
-      double norm = pl.optimizerStep().apply(local, dir, pl.rates()[i], st);
-      if (!Double.isFinite(norm)) return new LocalResult(null, null, 0, all, "the gradient norm is " + norm, 0, false);
-      seen += stats.weightSum;
-      all.merge(stats);
-    }
-    for (int i = 0; i < local.length; i++) local[i] *= seen;
-    for (double[] slot : st.slots) for (int i = 0; i < slot.length; i++) slot[i] *= seen;
-    return new LocalResult(local, st.slots, seen, all, null, 0, false);
-  }
-
-  /** A function of one cached partition, run in its task. */
-  interface PartitionTask<T> extends Serializable {
-    T run(BlockedPartition p);
-  }
-
-  /**
-   * One job: {@code task} on every partition, results in partition order. Submitted with
-   * {@code SparkContext.runJob} and a named function class: for a lambda (ours, or the one inside
-   * {@code collect()}) Spark's closure cleaner reads and parses the declaring class file on every
-   * job, milliseconds per training step on the driver.
-   */
-  @SuppressWarnings("unchecked")
-  static <T> List<T> onEveryPartition(JavaRDD<BlockedPartition> data, PartitionTask<T> task) {
-    List<Object> all = new ArrayList<>();
-    for (int i = 0; i < data.getNumPartitions(); i++) all.add(i);
-    @SuppressWarnings("rawtypes")
-    scala.collection.Seq partitions = scala.collection.JavaConverters.asScalaBuffer(all);
-    Object out = data.context().runJob(data.rdd(), new TaskFunction<>(task), partitions,
-        scala.reflect.ClassTag$.MODULE$.AnyRef());
-    return (List<T>) java.util.Arrays.asList((Object[]) out);
-  }
-
-  private static final class TaskFunction<T>
-      extends scala.runtime.AbstractFunction2<org.apache.spark.TaskContext, scala.collection.Iterator<BlockedPartition>, Object>
-      implements Serializable {
-    private static final long serialVersionUID = 1L;
-    private final PartitionTask<T> task;
-
-    TaskFunction(PartitionTask<T> task) { this.task = task; }
-
-    @Override public Object apply(org.apache.spark.TaskContext ctx, scala.collection.Iterator<BlockedPartition> it) {
-      return task.run(it.next());
-    }
-  }
-
-  private static int attemptNumber() {
-    org.apache.spark.TaskContext tc = org.apache.spark.TaskContext.get();
-    return tc == null ? 0 : tc.attemptNumber();
+    String why = obstacle.replace("aggregation=allReduce ", "allReduce ").replace("; use aggregation=tree or collect", "")
+        .replaceAll("; use at most .*", "");
+    boolean tree = TreeAggregation.preferredOver(parts, net.numParams());
+    LOG.info(String.format(Locale.ROOT, "spark-sam: aggregation=auto: %s, because %s; %d partitions x %d weights x 8 "
+        + "bytes = %.1f MiB per pass would reach the driver by collecting (the tree is used from %d MiB and more than "
+        + "%d partitions)", tree ? "tree" : "collect", why, parts, net.numParams(),
+        parts * (double) net.numParams() * 8 / (1 << 20), TreeAggregation.DRIVER_BYTES_THRESHOLD >> 20,
+        TreeAggregation.FANOUT));
+    return tree ? new TreeAggregation(this, treeFanout) : new CollectAggregation(this);
   }
 
   /**

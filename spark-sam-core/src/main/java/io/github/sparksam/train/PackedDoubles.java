@@ -22,7 +22,27 @@ final class PackedDoubles implements Serializable {
     return new PackedDoubles(b);
   }
 
+  /** The values of {@code b}, widened to float64 exactly (no intermediate array). */
+  static PackedDoubles of(io.github.sparksam.backend.Buf b) {
+    byte[] bytes = new byte[b.length() * 8];
+    DoubleBuffer d = view(bytes);
+    if (b instanceof io.github.sparksam.backend.Buf.FloatBuf f) {
+      for (int i = 0; i < f.a.length; i++) d.put(i, f.a[i]);
+    } else if (b instanceof io.github.sparksam.backend.Buf.DoubleBuf db) {
+      d.put(db.a);
+    } else {
+      for (int i = 0; i < b.length(); i++) d.put(i, b.get(i));
+    }
+    return new PackedDoubles(bytes);
+  }
+
   int length() { return bytes.length / 8; }
+
+  double[] toArray() {
+    double[] v = new double[length()];
+    view(bytes).get(v);
+    return v;
+  }
 
   /** {@code total[i] += this[i]}. */
   void addTo(double[] total) {

@@ -4,7 +4,7 @@ import io.github.sparksam.backend.LossStats;
 
 /**
  * Where a synchronous step's passes run and its update is applied: on the driver, one Spark job per
- * pass ({@link DistributedTrainer}, {@code aggregation = treeAggregate}), or inside every task of
+ * pass ({@link DriverSteps}, {@code aggregation = collect} or {@code tree}), or inside every task of
  * an epoch-long barrier stage, one all-reduce per pass ({@link AllReduceEpoch}). Rules see only
  * {@link StepContext}, so they run unchanged on either.
  */

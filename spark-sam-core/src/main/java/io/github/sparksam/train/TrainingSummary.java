@@ -38,7 +38,7 @@ public final class TrainingSummary implements Serializable {
     public static Recovery none() { return new Recovery(0, 0, List.of(), null, List.of()); }
   }
   private String computeBackend = "cpu";
-  private String aggregation = "treeAggregate";
+  private String aggregation = "collect";
 
   public TrainingSummary(List<EpochMetrics> epochs, double totalSeconds, String blas, long numExamples, int numPartitions,
                          int stepsPerEpoch, String rule, String optimizer) {
@@ -89,7 +89,7 @@ public final class TrainingSummary implements Serializable {
 
   void setComputeBackend(String s) { this.computeBackend = s; }
 
-  /** How steps were aggregated: {@code treeAggregate} or {@code allReduce}. */
+  /** How steps were aggregated: {@code collect}, {@code tree} or {@code allReduce} (what {@code auto} picked). */
   public String aggregation() { return aggregation; }
 
   void setAggregation(String s) { this.aggregation = s; }

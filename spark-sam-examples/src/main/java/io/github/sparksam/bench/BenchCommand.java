@@ -46,10 +46,14 @@ import picocli.CommandLine.Spec;
     description = "Side-by-side benchmark on Fashion-MNIST: plain Java loop, spark-sam rules, MLlib, PyTorch.")
 public class BenchCommand implements Callable<Integer> {
 
-  /** Our cases; each also runs with {@code aggregation=allReduce} as {@code NAME-allreduce}. */
+  /**
+   * Our cases, one Spark job per step ({@code aggregation=collect}); each also runs with
+   * {@code aggregation=allReduce} as {@code NAME-allreduce}, and {@code sgd} with {@code tree} as {@code sgd-tree}.
+   */
   static final List<String> SPARK_SAM_CASES = List.of("sgd", "sgd-local", "msam", "sam-global", "asam", "saf", "mesa",
       "softmax-sgd");
   static final String ALL_REDUCE = "-allreduce";
+  static final String TREE = "-tree";
   static final List<String> ALL_CASES = allCases();
   static final List<String> QUICK_CASES = List.of("plain", "sgd", "sgd-allreduce", "sgd-local", "msam", "msam-allreduce",
       "saf", "mesa", "mllib-lr");
@@ -58,6 +62,7 @@ public class BenchCommand implements Callable<Integer> {
     List<String> all = new ArrayList<>(List.of("plain"));
     all.addAll(SPARK_SAM_CASES);
     for (String c : SPARK_SAM_CASES) if (!c.equals("sgd-local")) all.add(c + ALL_REDUCE);
+    all.add("sgd" + TREE);
     all.addAll(List.of("mllib-mlp-lbfgs", "mllib-mlp-gd", "mllib-lr", "torch"));
     return List.copyOf(all);
   }
@@ -71,7 +76,7 @@ public class BenchCommand implements Callable<Integer> {
   boolean quick;
   @Option(names = "--cases", split = ",", description = "Cases to run (default: all). One of: plain, sgd, sgd-local, msam, "
       + "sam-global, asam, saf, mesa, softmax-sgd (each but sgd-local also as NAME-allreduce: aggregation=allReduce), "
-      + "mllib-mlp-lbfgs, mllib-mlp-gd, mllib-lr, torch")
+      + "sgd-tree (aggregation=tree), mllib-mlp-lbfgs, mllib-mlp-gd, mllib-lr, torch")
   List<String> cases;
   @Option(names = "--epochs", description = "Default: ${DEFAULT-VALUE}") int epochs = 3;
   @Option(names = "--repeats", description = "Runs per case. Default: ${DEFAULT-VALUE}") int repeats = 3;
@@ -93,6 +98,16 @@ public class BenchCommand implements Callable<Integer> {
   @Option(names = "--partitions", description = "Partitions of the training data for the spark-sam cases; 0 = the "
       + "default parallelism. Default: ${DEFAULT-VALUE}")
   int partitions = 0;
+  // #15: a larger model against PyTorch, and what reaches the driver per step (collect against tree)
+  @Option(names = "--hidden", split = ",", description = "Hidden layer widths of the MLP of every case (ours, plain, "
+      + "MLlib, PyTorch), e.g. 1024,1024. Default: 128")
+  List<Integer> hidden = List.of(128);
+  @Option(names = "--driver-bytes", split = ",", paramLabel = "P", description = "Instead of the cases: for each "
+      + "partition count P (e.g. 16,64) fit one epoch of --driver-bytes-steps steps with aggregation=collect and with "
+      + "aggregation=tree and report the bytes the driver receives per step (serialized task results of the step jobs)")
+  List<Integer> driverBytes;
+  @Option(names = "--driver-bytes-steps", description = "Steps of each --driver-bytes fit. Default: ${DEFAULT-VALUE}")
+  int driverBytesSteps = 10;
   @Option(names = "--out", paramLabel = "DIR", description = "Output folder. Default: ${DEFAULT-VALUE}")
   String out = "./spark-sam-bench";
 
@@ -145,9 +160,18 @@ public class BenchCommand implements Callable<Integer> {
     if (localSteps < 1) throw new IllegalArgumentException("--local-steps must be >= 1, got " + localSteps);
     if (partitions < 0) throw new IllegalArgumentException("--partitions must be >= 0, got " + partitions);
     for (int f : replicate) if (f < 1) throw new IllegalArgumentException("--replicate factors must be >= 1, got " + f);
+    for (int h : hidden) if (h < 1) throw new IllegalArgumentException("--hidden widths must be >= 1, got " + h);
+    if (driverBytes != null) {
+      for (int p : driverBytes) if (p < 1) throw new IllegalArgumentException("--driver-bytes needs partition counts >= 1, got " + p);
+      if (driverBytesSteps < 1) throw new IllegalArgumentException("--driver-bytes-steps must be >= 1, got " + driverBytesSteps);
+    }
     io.github.sparksam.cli.DataChecks.requireFashionMnistBeforeSpark(data);
     SparkSession spark = common.createSession("spark-sam bench");
     try {
+      if (driverBytes != null) {
+        return new DriverBytes(spark, data, batchSize, lr, seed, hiddenLayers(), driverBytesSteps).run(driverBytes, out,
+            console);
+      }
       return bench(spark, run, console);
     } finally {
       spark.stop();
@@ -160,7 +184,7 @@ public class BenchCommand implements Callable<Integer> {
     Dataset<Row> test = FashionMnist.loadTest(spark, data, parts, quick ? 1000 : 0).cache();
     LocalData localTrain = LocalData.collect(train);
     LocalData localTest = LocalData.collect(test);
-    Network mlp = Network.mlp(784, new int[] {128}, 10, Activation.RELU, Network.Head.MULTINOMIAL);
+    Network mlp = Network.mlp(784, hiddenLayers(), 10, Activation.RELU, Network.Head.MULTINOMIAL);
     long steps = (localTrain.rows() + batchSize - 1) / batchSize;
     String blas = BlasInfo.describe();
     console.printf("spark-sam bench: %d train / %d test rows, %d partitions, master %s, %d epochs x %d runs, BLAS %s%n",
@@ -232,6 +256,7 @@ public class BenchCommand implements Callable<Integer> {
   private CaseResult runCase(String c, Dataset<Row> train, Dataset<Row> test, LocalData localTrain, LocalData localTest,
                              Network mlp, long steps, int parts, SparkSession spark) throws Exception {
     numPartitions = parts;
+    master = spark.sparkContext().master();
     List<double[]> secs = new ArrayList<>(), accs = new ArrayList<>();
     switch (c) {
       case "plain" -> {
@@ -245,7 +270,7 @@ public class BenchCommand implements Callable<Integer> {
       case "mllib-mlp-lbfgs", "mllib-mlp-gd" -> {
         String solver = c.endsWith("lbfgs") ? "l-bfgs" : "gd";
         for (int r = 0; r < repeats; r++) {
-          MultilayerPerceptronClassifier m = new MultilayerPerceptronClassifier().setLayers(new int[] {784, 128, 10})
+          MultilayerPerceptronClassifier m = new MultilayerPerceptronClassifier().setLayers(mllibLayers())
               .setMaxIter(mllibIter).setSolver(solver).setSeed(seed);
           long t0 = System.nanoTime();
           var model = m.fit(train);
@@ -286,11 +311,30 @@ public class BenchCommand implements Callable<Integer> {
   }
 
   private int numPartitions;
+  private String master = "local Spark";
+
+  int[] hiddenLayers() { return hidden.stream().mapToInt(Integer::intValue).toArray(); }
+
+  private int[] mllibLayers() {
+    int[] l = new int[hidden.size() + 2];
+    l[0] = 784;
+    for (int i = 0; i < hidden.size(); i++) l[i + 1] = hidden.get(i);
+    l[l.length - 1] = 10;
+    return l;
+  }
+
+  private String mlpShape() {
+    StringBuilder b = new StringBuilder();
+    for (int w : mllibLayers()) b.append(b.length() == 0 ? "" : "-").append(w);
+    return b.toString();
+  }
 
   private SharpnessAwareClassifier estimator(String c) {
     if (c.endsWith(ALL_REDUCE)) return estimator(c.substring(0, c.length() - ALL_REDUCE.length())).setAggregation("allReduce");
-    SharpnessAwareClassifier e = new SharpnessAwareClassifier().setHiddenLayers(new int[] {128}).setOptimizer("sgd")
-        .setLearningRate(lr).setBatchSize(batchSize).setEpochs(epochs).setSeed(seed).setNumPartitions(numPartitions);
+    if (c.endsWith(TREE)) return estimator(c.substring(0, c.length() - TREE.length())).setAggregation("tree");
+    SharpnessAwareClassifier e = new SharpnessAwareClassifier().setHiddenLayers(hiddenLayers()).setOptimizer("sgd")
+        .setLearningRate(lr).setBatchSize(batchSize).setEpochs(epochs).setSeed(seed).setNumPartitions(numPartitions)
+        .setAggregation("collect");    // the estimator's default is auto; NAME-allreduce and sgd-tree name theirs
     return switch (c) {
       case "sgd" -> e;
       case "sgd-local" -> e.setLocalSteps(localSteps);
@@ -310,9 +354,13 @@ public class BenchCommand implements Callable<Integer> {
           "one barrier stage per epoch").replace("two jobs per step", "two all-reduces per step")
           .replace("; one job per step", "") + ", aggregation=allReduce";
     }
-    String base = "spark-sam on local Spark (" + parts + " partitions), ";
+    if (c.endsWith(TREE)) {
+      return describe(c.substring(0, c.length() - TREE.length()), parts) + ", aggregation=tree (sums meet in a fixed "
+          + "tree of shuffles)";
+    }
+    String base = "spark-sam on " + master + " (" + parts + " partitions, MLP " + mlpShape() + "), ";
     return base + switch (c) {
-      case "sgd" -> "SGD, synchronous (one Spark job per step)";
+      case "sgd" -> "SGD, synchronous (one Spark job per step, aggregation=collect)";
       case "sgd-local" -> "SGD with localSteps=" + localSteps + " (model averaging every " + localSteps + " steps)";
       case "msam" -> "m-SAM (rho 0.05, perturbation per partition slice; one job per step)";
       case "sam-global" -> "global SAM (rho 0.05; two jobs per step)";
@@ -364,7 +412,8 @@ public class BenchCommand implements Callable<Integer> {
     String torchVersion = null;
     for (int r = 0; r < repeats; r++) {
       ObjectNode a = json.createObjectNode().put("threads", torchThreads).put("seed", seed + r).put("dir", data)
-          .put("limit", limit).put("hidden", 128).put("lr", lr).put("batch", batchSize).put("epochs", epochs);
+          .put("limit", limit).put("lr", lr).put("batch", batchSize).put("epochs", epochs);
+      a.set("hidden", json.valueToTree(hidden));
       Process p = new ProcessBuilder(python, script.toString(), a.toString()).redirectErrorStream(false).start();
       String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       String stderr = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -392,36 +441,42 @@ public class BenchCommand implements Callable<Integer> {
     ObjectMapper json = new ObjectMapper();
     ObjectNode root = json.createObjectNode();
     ObjectNode cfg = root.putObject("config");
+    cfg.set("hidden", json.valueToTree(hidden));
     cfg.put("master", spark.sparkContext().master()).put("partitions", parts).put("epochs", epochs).put("repeats", repeats)
         .put("limit", limit).put("batchSize", batchSize).put("lr", lr).put("localSteps", localSteps).put("quick", quick)
         .put("seed", seed).put("targetAccuracy", target);
     root.put("blas", blas);
     ArrayNode arr = root.putArray("cases");
     StringBuilder md = new StringBuilder();
-    md.append(String.format(Locale.ROOT, "master %s, %d partitions, batch %d, lr %s, %d epochs x %d runs, BLAS %s; "
-        + "target test accuracy %.4f%n%n", spark.sparkContext().master(), parts, batchSize, lr, epochs, repeats, blas, target));
+    md.append(String.format(Locale.ROOT, "master %s, %d partitions, MLP %s, batch %d, lr %s, %d epochs x %d runs, BLAS %s; "
+        + "target test accuracy %.4f%n%n", spark.sparkContext().master(), parts, mlpShape(), batchSize, lr, epochs, repeats,
+        blas, target));
     md.append("| case | s/epoch median [min-max] | steps/s | final test acc | time to target (s) | x plain | x sgd "
-        + "(same aggregation) |\n");
-    md.append("|---|---|---|---|---|---|---|\n");
+        + "(same aggregation) | x torch |\n");
+    md.append("|---|---|---|---|---|---|---|---|\n");
     for (CaseResult r : results.values()) {
       BenchStats pe = r.perEpoch();
       double base = r.name().endsWith(ALL_REDUCE) ? sgdAllReduce : sgd;
+      double torch = results.containsKey("torch") && !results.get("torch").epochSeconds().isEmpty()
+          ? results.get("torch").perEpoch().median() : Double.NaN;
       double tt = r.timeTo(target);
       ObjectNode o = arr.addObject();
       o.put("name", r.name()).put("description", r.description());
       if (r.note() != null) o.put("note", r.note());
       if (r.epochSeconds().isEmpty()) {
-        md.append(String.format(Locale.ROOT, "| %s | %s | | | | | |%n", r.name(), r.note()));
+        md.append(String.format(Locale.ROOT, "| %s | %s | | | | | | |%n", r.name(), r.note()));
         continue;
       }
       o.put("secondsPerEpochMedian", pe.median()).put("secondsPerEpochMin", pe.min()).put("secondsPerEpochMax", pe.max())
           .put("stepsPerSecond", r.stepsPerEpoch() / pe.median()).put("finalTestAccuracy", r.finalAccuracy())
-          .put("secondsToTarget", tt).put("ratioToPlain", pe.median() / plain).put("ratioToSgd", pe.median() / base);
+          .put("secondsToTarget", tt).put("ratioToPlain", pe.median() / plain).put("ratioToSgd", pe.median() / base)
+          .put("ratioToTorch", pe.median() / torch);
       o.set("epochSeconds", json.valueToTree(r.epochSeconds()));
       o.set("testAccuracy", json.valueToTree(r.testAccuracy()));
-      md.append(String.format(Locale.ROOT, "| %s | %.3f [%.3f-%.3f] | %.1f | %.4f | %s | %.2f | %.2f |%n", r.name(),
+      md.append(String.format(Locale.ROOT, "| %s | %.3f [%.3f-%.3f] | %.1f | %.4f | %s | %.2f | %.2f | %.2f |%n", r.name(),
           pe.median(), pe.min(), pe.max(), r.stepsPerEpoch() / pe.median(), r.finalAccuracy(),
-          Double.isNaN(tt) ? "not reached" : String.format(Locale.ROOT, "%.2f", tt), pe.median() / plain, pe.median() / base));
+          Double.isNaN(tt) ? "not reached" : String.format(Locale.ROOT, "%.2f", tt), pe.median() / plain, pe.median() / base,
+          pe.median() / torch));
     }
     if (!bytesPerRow.isEmpty()) scalingTable(results, bytesPerRow, root, md);
     md.append("\nCases:\n");

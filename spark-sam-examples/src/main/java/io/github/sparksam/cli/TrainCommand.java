@@ -87,10 +87,11 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--local-steps", description = "Steps each partition takes between synchronizations. Default: ${DEFAULT-VALUE}")
     int localSteps = 1;
 
-    @Option(names = "--aggregation", description = "auto (allReduce where the run and cluster allow it, else "
-            + "treeAggregate) | allReduce (an epoch per barrier stage, tasks add over their own sockets: same weights, "
-            + "far fewer Spark jobs; needs a task slot per partition and --local-steps 1) | treeAggregate (a Spark job "
-            + "per step). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--aggregation", description = "auto (allReduce where the run and cluster allow it, else tree "
+            + "for many partitions of a large model, else collect) | allReduce (an epoch per barrier stage, tasks add "
+            + "over their own sockets: same weights, far fewer Spark jobs; needs a task slot per partition and "
+            + "--local-steps 1) | collect (a Spark job per step, the driver adds; treeAggregate is its old name) | tree "
+            + "(a Spark job per step, sums meet in a fixed tree). Default: ${DEFAULT-VALUE}")   // #15
     String aggregation = "auto";
 
     @Option(names = "--partitions", description = "Partitions of the training data; 0 = Spark's default parallelism. Default: ${DEFAULT-VALUE}")

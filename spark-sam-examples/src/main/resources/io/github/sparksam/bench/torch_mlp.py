@@ -1,4 +1,4 @@
-# The bench's PyTorch reference: the same 784-128-10 ReLU MLP, plain SGD, batch and learning rate
+# The bench's PyTorch reference: the same ReLU MLP (784-hidden...-10, default hidden 128), plain SGD, batch and learning rate
 # as spark-sam's, on the CPU with a given number of threads. Prints one JSON object on stdout.
 import gzip, json, struct, sys, time
 import numpy as np
@@ -29,7 +29,12 @@ def main():
     y = torch.tensor(idx(tl)[:lim], dtype=torch.long)
     tx = torch.tensor(idx(vi).reshape(-1, 784), dtype=torch.float32) / 255.0
     ty = torch.tensor(idx(vl), dtype=torch.long)
-    model = torch.nn.Sequential(torch.nn.Linear(784, a["hidden"]), torch.nn.ReLU(), torch.nn.Linear(a["hidden"], 10))
+    hidden = a["hidden"] if isinstance(a["hidden"], list) else [a["hidden"]]
+    layers, width = [], 784
+    for h in hidden:
+        layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
+        width = h
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(width, 10))
     opt = torch.optim.SGD(model.parameters(), lr=a["lr"])
     lossf = torch.nn.CrossEntropyLoss()
     n, b = x.shape[0], a["batch"]
