@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code aggregation = allReduce} (an epoch per barrier stage, {@link AllReduceEpoch}) against the
- * default driver-side aggregation: the same weights bit for bit for every rule, 1 to 4 partitions,
+ * driver-side {@code collect}: the same weights bit for bit for every rule, 1 to 4 partitions,
  * task failures that restart the stage, resume from a checkpoint, divergence and the clear errors.
  * {@code local[4,4]}: four task slots, and Spark may retry.
  */
@@ -32,7 +32,8 @@ class AllReduceTest extends SparkTestBase {
   private static SharpnessAwareClassifier est(String rule, int partitions) {
     return new SharpnessAwareClassifier().setModelType("mlp").setHiddenLayers(new int[] {5}).setActivation("tanh")
         .setOptimizer("nesterov").setMomentum(0.9).setLearningRate(0.1).setBatchSize(20).setEpochs(3)
-        .setPrecision("float64").setWeightCol("weight").setSeed(5).setNumPartitions(partitions).setRule(rule);
+        .setPrecision("float64").setWeightCol("weight").setSeed(5).setNumPartitions(partitions).setRule(rule)
+        .setAggregation("collect");
   }
 
   private Dataset<Row> data() { return blobs(120, 4, 3, 21, true); }
@@ -66,7 +67,7 @@ class AllReduceTest extends SparkTestBase {
       SharpnessAwareClassificationModel tree = r.getValue().fit(d);
       SharpnessAwareClassificationModel ring = r.getValue().copy(new org.apache.spark.ml.param.ParamMap())
           .setAggregation("allReduce").fit(d);
-      assertEquals("treeAggregate", tree.summary().aggregation());
+      assertEquals("collect", tree.summary().aggregation());
       assertEquals("allReduce", ring.summary().aggregation());
       assertSameRun(tree, ring, r.getKey() + " with " + partitions + " partitions");
     }
@@ -132,8 +133,8 @@ class AllReduceTest extends SparkTestBase {
   void autoPicksAllReduceWhereItCanAndFallsBackWhereItCannot() {
     Dataset<Row> d = data();
     assertEquals("allReduce", est("none", 2).setEpochs(1).setAggregation("auto").fit(d).summary().aggregation());
-    assertEquals("treeAggregate", est("none", 8).setEpochs(1).setAggregation("auto").fit(d).summary().aggregation());
-    assertEquals("treeAggregate", est("none", 2).setEpochs(1).setLocalSteps(2).setAggregation("auto").fit(d)
+    assertEquals("collect", est("none", 8).setEpochs(1).setAggregation("auto").fit(d).summary().aggregation());
+    assertEquals("collect", est("none", 2).setEpochs(1).setLocalSteps(2).setAggregation("auto").fit(d)
         .summary().aggregation());
   }
 
@@ -145,7 +146,7 @@ class AllReduceTest extends SparkTestBase {
       assertEquals("allReduce", m.summary().aggregation(), mode);
       assertEquals(4, m.summary().numPartitions(), mode);     // local[4]
     }
-    // treeAggregate keeps the input's partitioning
+    // collect keeps the input's partitioning
     assertEquals(8, est("none", 0).setEpochs(1).fit(d).summary().numPartitions());
   }
 
@@ -161,7 +162,7 @@ class AllReduceTest extends SparkTestBase {
     assertTrue(local.getMessage().contains("localSteps=2"), local.getMessage());
     assertThrows(IllegalArgumentException.class, () -> est("none", 2).setAggregation("ring"));
     assertEquals("allReduce", est("none", 2).setAggregation("ALLREDUCE").getAggregation());
-    assertEquals("treeAggregate", new SharpnessAwareClassifier().getAggregation());
+    assertEquals("auto", new SharpnessAwareClassifier().getAggregation());
     // the session is still usable: nothing left running
     assertEquals(List.of(1L), List.of((long) est("none", 2).setEpochs(1).setAggregation("allReduce").fit(d)
         .summary().epochs().get(0).epoch()));
