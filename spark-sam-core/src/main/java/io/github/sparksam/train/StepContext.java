@@ -18,8 +18,19 @@ public final class StepContext {
   public record Pass(double[] directionSum, LossStats stats) {
     /** The weighted mean direction (a new array). */
     public double[] meanDirection() {
-      double[] m = directionSum.clone();
-      double inv = 1.0 / stats.weightSum;
+      return scale(directionSum.clone(), 1.0 / stats.weightSum);
+    }
+
+    /**
+     * The weighted mean direction computed in {@code directionSum}'s own array, which it returns: no
+     * copy and no allocation of a parameter-sized array per step. For a rule that uses the pass
+     * only for its update; the same values as {@link #meanDirection}, bit for bit.
+     */
+    public double[] meanDirectionInPlace() {
+      return scale(directionSum, 1.0 / stats.weightSum);
+    }
+
+    private static double[] scale(double[] m, double inv) {
       for (int i = 0; i < m.length; i++) m[i] *= inv;
       return m;
     }

@@ -17,7 +17,7 @@ public interface UpdateRule extends Serializable {
   /** One synchronous step. */
   default void step(StepContext ctx) {
     StepContext.Pass pass = ctx.pass(localRule(), ctx.params());
-    ctx.applyUpdate(pass.meanDirection(), pass.stats());
+    ctx.applyUpdate(pass.meanDirectionInPlace(), pass.stats());    // the sum is not needed afterwards
   }
 
   /** Whether the rule can run inside tasks between synchronizations (local steps). */

@@ -24,11 +24,11 @@ class FaultToleranceTest extends SparkTestBase {
 
   @Override protected String master() { return "local[2,4]"; }
 
-  /** 120 rows, batch 20: 6 steps per epoch, 2 partitions, 3 epochs, float64. */
+  /** 120 rows, batch 20: 6 steps per epoch, 2 partitions, 3 epochs, float64; a Spark job per step (collect). */
   private static SharpnessAwareClassifier est(String rule) {
     return new SharpnessAwareClassifier().setModelType("mlp").setHiddenLayers(new int[] {5}).setActivation("tanh")
         .setOptimizer("momentum").setLearningRate(0.1).setBatchSize(20).setEpochs(3).setPrecision("float64")
-        .setWeightCol("weight").setSeed(5).setNumPartitions(2).setRule(rule);
+        .setWeightCol("weight").setSeed(5).setNumPartitions(2).setRule(rule).setAggregation("collect");
   }
 
   private Dataset<Row> data() { return blobs(120, 4, 3, 21, true); }
