@@ -350,17 +350,21 @@ public class BenchCommand implements Callable<Integer> {
 
   private String describe(String c, int parts) {
     if (c.endsWith(ALL_REDUCE)) {
-      return describe(c.substring(0, c.length() - ALL_REDUCE.length()), parts).replace("one Spark job per step",
+      return describeRule(c.substring(0, c.length() - ALL_REDUCE.length()), parts).replace("one Spark job per step",
           "one barrier stage per epoch").replace("two jobs per step", "two all-reduces per step")
           .replace("; one job per step", "") + ", aggregation=allReduce";
     }
     if (c.endsWith(TREE)) {
-      return describe(c.substring(0, c.length() - TREE.length()), parts) + ", aggregation=tree (sums meet in a fixed "
-          + "tree of shuffles)";
+      return describeRule(c.substring(0, c.length() - TREE.length()), parts) + ", aggregation=tree (sums meet in a "
+          + "fixed tree of shuffles)";
     }
+    return describeRule(c, parts) + ", aggregation=collect";
+  }
+
+  private String describeRule(String c, int parts) {
     String base = "spark-sam on " + master + " (" + parts + " partitions, MLP " + mlpShape() + "), ";
     return base + switch (c) {
-      case "sgd" -> "SGD, synchronous (one Spark job per step, aggregation=collect)";
+      case "sgd" -> "SGD, synchronous (one Spark job per step)";
       case "sgd-local" -> "SGD with localSteps=" + localSteps + " (model averaging every " + localSteps + " steps)";
       case "msam" -> "m-SAM (rho 0.05, perturbation per partition slice; one job per step)";
       case "sam-global" -> "global SAM (rho 0.05; two jobs per step)";
