@@ -19,6 +19,9 @@ rm -rf "$W/runs"; mkdir -p "$W/runs"
 BENCH=(bench --data "$DATA" --cases plain,sgd-allreduce --partitions 2 --epochs "$EPOCHS" --repeats "$REPEATS"
        --hidden "$HIDDEN" --limit "$LIMIT")
 
+# the build's Spark classpath (bin/spark-sam's), so sc_init need not resolve the SNAPSHOT modules from ~/.m2
+mkdir -p "$W"
+[ -s "$W/classpath.txt" ] || cp spark-sam-examples/target/spark-classpath.txt "$W/classpath.txt"
 sc_init "$W"
 sc_start 2 1 2g
 sc_log "bench on the cluster: 2 executors x 1 core, the ring over TCP"
