@@ -497,6 +497,15 @@ public class SharpnessAwareClassifier
 
   /** {@code descent}, {@code ascent} or {@code both} (case-insensitive). */
   public SharpnessAwareClassifier setClipping(String v) { return (SharpnessAwareClassifier) set(clipping, lower(v)); }
+
+  /**
+   * The learning-rate schedule a fit with {@code stepsPerEpoch} steps per epoch follows (the rate of
+   * global step t is {@code rate(t, stepsPerEpoch * epochs)}); e.g. for stability thresholds.
+   */
+  public LearningRateSchedule learningRateSchedule(long stepsPerEpoch) {
+    return Optimizers.schedule(getLrSchedule(), getLearningRate(), stepsPerEpoch * getLrStepEpochs(), getLrGamma(),
+        getMinLearningRate(), stepsPerEpoch * getWarmupEpochs());
+  }
   // end #16
 
   private static String lower(String v) { return v == null ? null : v.toLowerCase(Locale.ROOT); }
@@ -583,8 +592,7 @@ public class SharpnessAwareClassifier
       Optimizer opt = Optimizers.create(getOptimizer(), getOptimizer().equals("sgd") ? 0.0 : getMomentum(), getBeta1(),
           getBeta2(), getEpsilon(), getWeightDecay(), net.layout().weightMask());
       long stepsPerEpoch = (ds.numRows() + getBatchSize() - 1) / getBatchSize();
-      LearningRateSchedule schedule = Optimizers.schedule(getLrSchedule(), getLearningRate(),
-          stepsPerEpoch * getLrStepEpochs(), getLrGamma(), getMinLearningRate(), stepsPerEpoch * getWarmupEpochs());
+      LearningRateSchedule schedule = learningRateSchedule(stepsPerEpoch);   // #16
       DistributedTrainer trainer = new DistributedTrainer(blocked, ds, net, cfg, updateRule(net, cfg.l2()), opt, schedule)
           .checkpointTo(getCheckpointDir(), getCheckpointInterval()).setEpochListener(epochListener)
           .setComputeBackend(getComputeBackend()).setAggregation(getAggregation(), 10 * 60_000L);
