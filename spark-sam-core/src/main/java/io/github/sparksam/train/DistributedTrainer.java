@@ -238,6 +238,7 @@ public final class DistributedTrainer {
       if (aggregation == Aggregation.ALL_REDUCE) startRendezvous(sc);
       return loop(sc, t0, startEpoch, startStep, globalStep, resume);
     } finally {
+      FitRelease.release(data, runId, rendezvous == null ? null : rendezvous.address().token());   // #16
       if (rendezvous != null) rendezvous.close();
       rendezvous = null;
       sc.setJobDescription(oldDescription);
