@@ -84,8 +84,11 @@ class RhoScheduleAndClippingTest extends SparkTestBase {
     assertArrayEquals(constant, wb(clf.fit(oneRow())), 1e-12);
     assertArrayEquals(proportional, wb(clf.setRhoSchedule("learningRate").fit(oneRow())), 1e-12);
     assertTrue(Math.abs(proportional[0] - constant[0]) > 1e-3, "the schedule must make a visible difference");
-    // a constant learning rate keeps rho: the two schedules agree
-    SharpnessAwareClassifier flat = sam(perturbation).setEpochs(2).setLrSchedule("constant");
+  }
+
+  @Test
+  void aConstantLearningRateKeepsRho() {
+    SharpnessAwareClassifier flat = sam("global").setEpochs(2).setLrSchedule("constant");
     assertArrayEquals(wb(flat.fit(oneRow())), wb(flat.setRhoSchedule("LEARNINGRATE").fit(oneRow())), 1e-15);
   }
 
@@ -105,8 +108,6 @@ class RhoScheduleAndClippingTest extends SparkTestBase {
     assertArrayEquals(step(zero, LR, RHO / 2, 0, 0), ascent, 1e-9);
     assertArrayEquals(ascent, wb(sam(perturbation).setEpochs(1).setMaxGradNorm(tiny).setClipping("ascent")
         .fit(oneRow())), 1e-12);
-    // the descent gradient clipped to 1e-12: the weights hardly move
-    assertArrayEquals(zero, wb(sam(perturbation).setEpochs(1).setMaxGradNorm(tiny).fit(oneRow())), 1e-11);
   }
 
   @Test

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * What a fit leaves behind (issue #16): its entries in the cached partitions' state maps (task
  * workers, SAF records) and its in-JVM all-reduce channels are gone when it ends, also when it
  * fails; and a hundred small fits in one session grow neither the heap (after GC) nor the number
- * of live threads beyond a small bound.
+ * of live threads beyond a small bound (a leak per fit would add 100 or more).
  */
 class FitReleaseTest extends SparkTestBase {
   static {
@@ -128,6 +128,7 @@ class FitReleaseTest extends SparkTestBase {
     d.unpersist();
     assertEquals(0, InProcessChannels.open());
     assertTrue(heap1 - heap0 < (16L << 20), "100 fits grew the heap after GC by " + ((heap1 - heap0) >> 10) + " KiB");
-    assertTrue(threads1 - threads0 <= 6, "100 fits grew the live threads from " + threads0 + " to " + threads1);
+    // pools start threads lazily and retire them after a minute: a few more is noise, a leak is one per fit or more
+    assertTrue(threads1 - threads0 <= 20, "100 fits grew the live threads from " + threads0 + " to " + threads1);
   }
 }
