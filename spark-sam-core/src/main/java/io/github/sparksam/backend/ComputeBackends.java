@@ -122,6 +122,24 @@ public final class ComputeBackends {
     }
   }
 
+  /**
+   * Frees the GPU state of task threads that have ended, if a GPU provider was loaded in this JVM
+   * (never loads one); returns how many threads' state was freed.
+   */
+  public static int releaseRetiredGpuState() {
+    List<GpuBackendProvider> ps = providers;
+    if (ps == null) return 0;
+    int n = 0;
+    for (GpuBackendProvider p : ps) {
+      try {
+        n += p.releaseRetired();
+      } catch (RuntimeException | LinkageError e) {
+        LOG.warn("spark-sam: releasing GPU state failed: {}", e.toString());
+      }
+    }
+    return n;
+  }
+
   /** The GPU provider on the classpath, or null. */
   public static GpuBackendProvider provider() {
     List<GpuBackendProvider> ps = providers;

@@ -22,6 +22,12 @@ public interface GpuBackendProvider {
   /** A backend of precision {@code p} running on device {@code device}; only after a successful probe. */
   ComputeBackend create(Precision p, int device);
 
+  /**
+   * Frees the device state (handles, buffers) kept for task threads that have ended; returns how
+   * many threads' state was freed. Called when a fit ends; must not throw. Default: none kept.
+   */
+  default int releaseRetired() { return 0; }
+
   /** The outcome of {@link #probe}: available, or not with a one-line reason. */
   record Probe(boolean available, String detail) {
     public static Probe ok(String detail) { return new Probe(true, detail); }

@@ -46,6 +46,23 @@ final class MemoryLink {
     return CHANNELS.computeIfAbsent(key, k -> new Channel());
   }
 
+  /** Drops every channel of fit {@code token} (the fit ended or failed), with the chunks still queued. */
+  static int release(String token) {
+    int[] n = {0};
+    CHANNELS.entrySet().removeIf(e -> {
+      if (!e.getKey().token().equals(token)) return false;
+      e.getValue().receiverClosed = true;
+      e.getValue().messages.clear();
+      e.getValue().free.clear();
+      n[0]++;
+      return true;
+    });
+    return n[0];
+  }
+
+  /** Channels open in this JVM (all fits). */
+  static int open() { return CHANNELS.size(); }
+
   static Link.Sender sender(Key key, BooleanSupplier alive, long timeoutMillis) {
     Channel ch = channel(key);
     return new Link.Sender() {

@@ -12,7 +12,8 @@ import java.util.Map;
  * between steps (the epoch's batch plan, reusable buffers, per-example records) without shipping
  * it anywhere. It is transient: after an eviction or a lost executor it is empty and whoever uses
  * it must rebuild or report the loss. Tasks of one partition never run concurrently, but several
- * trainings may share one session, so keys must be unique per use.
+ * trainings may share one session, so keys must be unique per use: a fit's keys end with
+ * {@code ":" + runId}, and {@link #release} drops them when the fit ends.
  */
 public final class BlockedPartition implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -43,6 +44,33 @@ public final class BlockedPartition implements Serializable {
   public static int rowInBlock(int r) { return r & (DataBlock.MAX_ROWS - 1); }
 
   public long id(int r) { return block(r).ids[rowInBlock(r)]; }
+
+  /**
+   * Drops the entries of fit {@code runId} (keys ending with {@code ":" + runId}), closing those that
+   * are {@link AutoCloseable}; returns how many were dropped. Called when the fit ends.
+   */
+  public synchronized int release(String runId) {
+    if (local == null || runId == null) return 0;
+    String suffix = ":" + runId;
+    int n = 0;
+    for (var it = local.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      if (!e.getKey().endsWith(suffix)) continue;
+      it.remove();
+      n++;
+      if (e.getValue() instanceof AutoCloseable c) {
+        try {
+          c.close();
+        } catch (Exception ignored) {
+          // releasing must not fail the fit's end; the entry is gone either way
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Entries currently held (all fits). */
+  public synchronized int localEntries() { return local == null ? 0 : local.size(); }
 
   /** The task-local scratch map (created on first use; empty after recomputation). */
   public synchronized Map<String, Object> local() {

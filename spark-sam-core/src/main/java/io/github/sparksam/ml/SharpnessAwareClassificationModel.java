@@ -87,6 +87,28 @@ public class SharpnessAwareClassificationModel
     return (SharpnessAwareClassificationModel) set(inputCols, v);
   }
 
+  // #16: how SAM/ASAM were trained (copied from the estimator by fit, saved and loaded with the model's params)
+  private final org.apache.spark.ml.param.Param<String> rhoSchedule = new org.apache.spark.ml.param.Param<>(this,
+      "rhoSchedule", "the SAM/ASAM rho schedule the model was trained with: constant or learningRate",
+      SharpnessAwareClassifier.oneOf(io.github.sparksam.sam.RuleSettings.RHO_SCHEDULES));
+  private final org.apache.spark.ml.param.Param<String> clipping = new org.apache.spark.ml.param.Param<>(this,
+      "clipping", "which gradient maxGradNorm clipped in training: descent, ascent or both",
+      SharpnessAwareClassifier.oneOf(io.github.sparksam.sam.RuleSettings.CLIPPINGS));
+
+  {
+    setDefault(rhoSchedule, "constant");
+    setDefault(clipping, "descent");
+  }
+
+  public org.apache.spark.ml.param.Param<String> rhoSchedule() { return rhoSchedule; }
+
+  public org.apache.spark.ml.param.Param<String> clipping() { return clipping; }
+
+  public String getRhoSchedule() { return $(rhoSchedule); }
+
+  public String getClipping() { return $(clipping); }
+  // end #16
+
   /** A copy reading features from the assembled array column instead of {@code inputCols}. */
   private SharpnessAwareClassificationModel viaAssembled() {
     SharpnessAwareClassificationModel m = copy(ParamMap.empty());

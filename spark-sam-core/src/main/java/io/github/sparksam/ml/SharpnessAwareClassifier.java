@@ -471,8 +471,51 @@ public class SharpnessAwareClassifier
   public RuleSettings ruleSettings() {
     return new RuleSettings(getRule(), getRho(), getPerturbation(), getMicroBatchSize(), getAdaptiveEta(),
         getAdaptiveScope(), getWeightDecayMode(), getSafLambda(), getMesaLambda(), getTemperature(), getSafLag(),
-        getKlStartEpoch(), getKlEndEpoch(), getEmaDecay());
+        getKlStartEpoch(), getKlEndEpoch(), getEmaDecay())
+        .withRhoScheduleAndClipping(getRhoSchedule(), getClipping());   // #16
   }
+
+  // #16: SAM/ASAM's rho schedule and where maxGradNorm clips (sam.RuleSettings, SharpnessAwareMinimization)
+  private final Param<String> rhoSchedule = new Param<>(this, "rhoSchedule", "SAM/ASAM rho schedule: constant, or "
+      + "learningRate (rho_t = rho * lr_t / learningRate, following the learning-rate schedule step by step, as "
+      + "GSAM's ProportionScheduler; not with localSteps > 1)", oneOf(RuleSettings.RHO_SCHEDULES));
+  private final Param<String> clipping = new Param<>(this, "clipping", "which gradient maxGradNorm clips: descent "
+      + "(the update direction, g at w + eps for SAM/ASAM), ascent (SAM/ASAM's g at w, before eps is computed from it; "
+      + "eps is normalised, so this acts only through xi = 1e-12) or both; ascent and both need rule sam or asam and "
+      + "maxGradNorm > 0", oneOf(RuleSettings.CLIPPINGS));
+
+  {
+    setDefault(rhoSchedule, "constant");
+    setDefault(clipping, "descent");
+  }
+
+  public Param<String> rhoSchedule() { return rhoSchedule; }
+
+  public Param<String> clipping() { return clipping; }
+
+  public String getRhoSchedule() { return $(rhoSchedule); }
+
+  public String getClipping() { return $(clipping); }
+
+  /** {@code constant} or {@code learningRate} (case-insensitive). */
+  public SharpnessAwareClassifier setRhoSchedule(String v) {
+    String canonical = v;
+    for (String s : RuleSettings.RHO_SCHEDULES) if (s.equalsIgnoreCase(v)) canonical = s;
+    return (SharpnessAwareClassifier) set(rhoSchedule, canonical);
+  }
+
+  /** {@code descent}, {@code ascent} or {@code both} (case-insensitive). */
+  public SharpnessAwareClassifier setClipping(String v) { return (SharpnessAwareClassifier) set(clipping, lower(v)); }
+
+  /**
+   * The learning-rate schedule a fit with {@code stepsPerEpoch} steps per epoch follows (the rate of
+   * global step t is {@code rate(t, stepsPerEpoch * epochs)}); e.g. for stability thresholds.
+   */
+  public LearningRateSchedule learningRateSchedule(long stepsPerEpoch) {
+    return Optimizers.schedule(getLrSchedule(), getLearningRate(), stepsPerEpoch * getLrStepEpochs(), getLrGamma(),
+        getMinLearningRate(), stepsPerEpoch * getWarmupEpochs());
+  }
+  // end #16
 
   private static String lower(String v) { return v == null ? null : v.toLowerCase(Locale.ROOT); }
 
@@ -517,7 +560,7 @@ public class SharpnessAwareClassifier
 
   /** The update rule selected by the rule params (see {@link Rules}). */
   protected UpdateRule updateRule(Network net, double coupledL2) {
-    return Rules.create(ruleSettings(), net, getEpochs(), coupledL2);
+    return Rules.create(ruleSettings(), net, getEpochs(), coupledL2, getLearningRate(), getMaxGradNorm());   // #16
   }
 
   @Override public SharpnessAwareClassificationModel train(Dataset<?> dataset) {
@@ -553,12 +596,12 @@ public class SharpnessAwareClassifier
       int numClasses = declaredClasses > 0 ? declaredClasses : (int) Math.max(2, ds.maxLabel() + 1);
       Network net = network(ds.numFeatures(), numClasses);
       TrainingConfig cfg = new TrainingConfig(getBatchSize(), getEpochs(), getSeed(), getLocalSteps(), prec,
-          getLabelSmoothing(), getOptimizer().equals("adamw") ? 0.0 : getWeightDecay(), getMaxGradNorm(), 1024);
+          getLabelSmoothing(), getOptimizer().equals("adamw") ? 0.0 : getWeightDecay(),
+          ruleSettings().clipsDescent() ? getMaxGradNorm() : 0.0, 1024);   // #16: clipping=ascent leaves g2 alone
       Optimizer opt = Optimizers.create(getOptimizer(), getOptimizer().equals("sgd") ? 0.0 : getMomentum(), getBeta1(),
           getBeta2(), getEpsilon(), getWeightDecay(), net.layout().weightMask());
       long stepsPerEpoch = (ds.numRows() + getBatchSize() - 1) / getBatchSize();
-      LearningRateSchedule schedule = Optimizers.schedule(getLrSchedule(), getLearningRate(),
-          stepsPerEpoch * getLrStepEpochs(), getLrGamma(), getMinLearningRate(), stepsPerEpoch * getWarmupEpochs());
+      LearningRateSchedule schedule = learningRateSchedule(stepsPerEpoch);   // #16
       DistributedTrainer trainer = new DistributedTrainer(blocked, ds, net, cfg, updateRule(net, cfg.l2()), opt, schedule)
           .checkpointTo(getCheckpointDir(), getCheckpointInterval()).setEpochListener(epochListener)
           .setComputeBackend(getComputeBackend()).setAggregation(getAggregation(), 10 * 60_000L);

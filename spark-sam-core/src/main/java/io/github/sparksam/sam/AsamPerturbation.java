@@ -115,6 +115,8 @@ public final class AsamPerturbation implements Perturbation {
 
   @Override public double rho() { return rho; }
 
+  @Override public AsamPerturbation withRho(double r) { return new AsamPerturbation(r, eta, scope, layout); }
+
   public double eta() { return eta; }
 
   public Scope scope() { return scope; }

@@ -3,6 +3,7 @@ package io.github.sparksam.sam;
 import io.github.sparksam.backend.Buf;
 import io.github.sparksam.backend.LossStats;
 import io.github.sparksam.nn.ParamLayout;
+import io.github.sparksam.optim.GradientClipping;
 import io.github.sparksam.train.LocalBatch;
 import io.github.sparksam.train.LocalRule;
 import io.github.sparksam.train.PartitionWorker;
@@ -35,6 +36,12 @@ public final class MicroBatchSam implements LocalRule {
   private final int microBatchSize;
   private final double lossL2;
   private final ParamLayout layout;
+  private final double ascentClipNorm;
+
+  /** Without clipping of the ascent gradient. */
+  public MicroBatchSam(Perturbation perturbation, int microBatchSize, double lossL2, ParamLayout layout) {
+    this(perturbation, microBatchSize, lossL2, layout, 0.0);
+  }
 
   /**
    * @param perturbation   SAM or ASAM
@@ -43,13 +50,22 @@ public final class MicroBatchSam implements LocalRule {
    *                       enters the ascent gradient, and the descent adds {@code lossL2 * eps} on
    *                       weights (the trainer adds {@code lossL2 * w} itself)
    * @param layout         which entries are weights (null: all)
+   * @param ascentClipNorm clip each micro-batch's ascent gradient to this global L2 norm before the
+   *                       perturbation is computed from it (0: no clipping; {@code clipping=ascent|both})
    */
-  public MicroBatchSam(Perturbation perturbation, int microBatchSize, double lossL2, ParamLayout layout) {
+  public MicroBatchSam(Perturbation perturbation, int microBatchSize, double lossL2, ParamLayout layout,
+                       double ascentClipNorm) {
     this.perturbation = java.util.Objects.requireNonNull(perturbation, "perturbation");
     if (microBatchSize < 0) throw new IllegalArgumentException("microBatchSize must be >= 0, got " + microBatchSize);
     this.microBatchSize = microBatchSize;
     this.lossL2 = lossL2;
     this.layout = layout;
+    this.ascentClipNorm = checkClipNorm(ascentClipNorm);
+  }
+
+  static double checkClipNorm(double v) {
+    if (!(v >= 0)) throw new IllegalArgumentException("the ascent clipping norm must be >= 0, got " + v);
+    return v;
   }
 
   @Override public void direction(PartitionWorker worker, Buf params, LocalBatch batch, Buf grad, LossStats stats) {
@@ -63,7 +79,7 @@ public final class MicroBatchSam implements LocalRule {
     long count = 0;
     for (int from = 0; from < size; from += m) {
       LocalBatch mb = batch.slice(from, Math.min(size, from + m));
-      double norm = accumulate(perturbation, lossL2, layout, params,
+      double norm = accumulate(perturbation, lossL2, ascentClipNorm, layout, params,
           (at, g, st) -> worker.gradient(at, mb, g, st), clean, perturbed, d0, d1, grad, stats);
       if (norm >= 0) {
         normSum += norm;
@@ -81,12 +97,14 @@ public final class MicroBatchSam implements LocalRule {
 
   /**
    * One micro-batch of m-SAM: clean gradient at {@code params} (its stats go to {@code stats}),
-   * perturbation from its weighted mean, and the weighted-sum gradient at {@code params + eps}
+   * perturbation from its weighted mean (clipped to {@code ascentClipNorm} when that is positive),
+   * and the weighted-sum gradient at {@code params + eps}
    * added into {@code grad}. Returns the perturbation's norm, or -1 when the micro-batch carries no
    * example weight (then it adds nothing). All vector math is in double; the perturbed weights are
    * built fresh from {@code params} (never restored by subtraction).
    */
-  static double accumulate(Perturbation perturbation, double lossL2, ParamLayout layout, Buf params, MicroBatch mb,
+  static double accumulate(Perturbation perturbation, double lossL2, double ascentClipNorm, ParamLayout layout,
+                           Buf params, MicroBatch mb,
                            Buf clean, Buf perturbed, double[] d0, double[] d1, Buf grad, LossStats stats) {
     int n = params.length();
     clean.zero(0, n);
@@ -99,6 +117,7 @@ public final class MicroBatchSam implements LocalRule {
     clean.addTo(d0, 0, 0, n, 1.0 / weight);                       // mean ascent gradient
     for (int i = 0; i < n; i++) d1[i] = params.get(i);            // w
     if (lossL2 > 0) SharpnessAwareMinimization.addWeights(layout, d1, d0, lossL2);
+    if (ascentClipNorm > 0) GradientClipping.clipByGlobalNorm(d0, ascentClipNorm);
     double norm = perturbation.perturb(d0, d1, d1);                // eps overwrites w in d1
     for (int i = 0; i < n; i++) d0[i] = params.get(i) + d1[i];    // w + eps
     perturbed.setFrom(d0, 0, 0, n);
@@ -127,6 +146,7 @@ public final class MicroBatchSam implements LocalRule {
 
   @Override public String toString() {
     return "MicroBatchSam(" + perturbation + ", microBatchSize=" + (microBatchSize == 0 ? "slice" : microBatchSize)
-        + (lossL2 > 0 ? ", l2InLoss=" + lossL2 : "") + ")";
+        + (lossL2 > 0 ? ", l2InLoss=" + lossL2 : "") + (ascentClipNorm > 0 ? ", ascentClipNorm=" + ascentClipNorm : "")
+        + ")";
   }
 }

@@ -24,6 +24,9 @@ public interface Perturbation extends Serializable {
   /** The radius rho. */
   double rho();
 
+  /** The same perturbation with radius {@code rho} (for a rho schedule, {@link SharpnessAwareMinimization.RhoSchedule}). */
+  Perturbation withRho(double rho);
+
   /** Short name: {@code sam} or {@code asam}. */
   String name();
 }

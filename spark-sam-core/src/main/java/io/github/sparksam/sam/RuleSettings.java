@@ -22,11 +22,38 @@ import java.io.Serializable;
  *                         -1: 30% of the epochs, at least safLag - 1
  * @param klEndEpoch       -1: never switched off
  * @param emaDecay         MESA's teacher decay per optimizer step
+ * @param rhoSchedule      SAM/ASAM: constant | learningRate (rho_t = rho * lr_t / lr_0)
+ * @param clipping         SAM/ASAM: which gradient maxGradNorm clips: descent (g2, the update; the
+ *                         only one for the other rules) | ascent (g1, before eps) | both
  */
 public record RuleSettings(String rule, double rho, String perturbation, int microBatchSize, double adaptiveEta,
                            String adaptiveScope, String weightDecayMode, double safLambda, double mesaLambda,
-                           double temperature, int safLag, int klStartEpoch, int klEndEpoch, double emaDecay)
+                           double temperature, int safLag, int klStartEpoch, int klEndEpoch, double emaDecay,
+                           String rhoSchedule, String clipping)
     implements Serializable {
+
+  public static final String[] RHO_SCHEDULES = {"constant", "learningRate"};
+  public static final String[] CLIPPINGS = {"descent", "ascent", "both"};
+
+  /** Constant rho, clipping (if any) of the descent gradient. */
+  public RuleSettings(String rule, double rho, String perturbation, int microBatchSize, double adaptiveEta,
+                      String adaptiveScope, String weightDecayMode, double safLambda, double mesaLambda,
+                      double temperature, int safLag, int klStartEpoch, int klEndEpoch, double emaDecay) {
+    this(rule, rho, perturbation, microBatchSize, adaptiveEta, adaptiveScope, weightDecayMode, safLambda, mesaLambda,
+        temperature, safLag, klStartEpoch, klEndEpoch, emaDecay, "constant", "descent");
+  }
+
+  /** Whether maxGradNorm clips the descent gradient (the trainer's clipping). */
+  public boolean clipsDescent() { return !"ascent".equalsIgnoreCase(clipping); }
+
+  /** Whether maxGradNorm clips the ascent gradient (SAM/ASAM, before eps). */
+  public boolean clipsAscent() { return "ascent".equalsIgnoreCase(clipping) || "both".equalsIgnoreCase(clipping); }
+
+  /** These settings with another rho schedule and clipping position. */
+  public RuleSettings withRhoScheduleAndClipping(String schedule, String clip) {
+    return new RuleSettings(rule, rho, perturbation, microBatchSize, adaptiveEta, adaptiveScope, weightDecayMode,
+        safLambda, mesaLambda, temperature, safLag, klStartEpoch, klEndEpoch, emaDecay, schedule, clip);
+  }
 
   public static final String[] RULES = {"none", "sam", "asam", "saf", "mesa"};
 
@@ -37,7 +64,7 @@ public record RuleSettings(String rule, double rho, String perturbation, int mic
 
   public RuleSettings withRule(String r) {
     return new RuleSettings(r, rho, perturbation, microBatchSize, adaptiveEta, adaptiveScope, weightDecayMode, safLambda,
-        mesaLambda, temperature, safLag, klStartEpoch, klEndEpoch, emaDecay);
+        mesaLambda, temperature, safLag, klStartEpoch, klEndEpoch, emaDecay, rhoSchedule, clipping);
   }
 
   /** The first epoch (0-based, exclusive) after which the trajectory term is on, for a run of {@code epochs}. */

@@ -37,6 +37,8 @@ public final class SamPerturbation implements Perturbation {
 
   @Override public double rho() { return rho; }
 
+  @Override public SamPerturbation withRho(double r) { return new SamPerturbation(r); }
+
   @Override public String name() { return "sam"; }
 
   @Override public String toString() { return "SamPerturbation(rho=" + rho + ", xi=" + XI + ")"; }

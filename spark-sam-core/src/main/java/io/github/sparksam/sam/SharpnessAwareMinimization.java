@@ -2,6 +2,7 @@ package io.github.sparksam.sam;
 
 import io.github.sparksam.backend.LossStats;
 import io.github.sparksam.nn.ParamLayout;
+import io.github.sparksam.optim.GradientClipping;
 import io.github.sparksam.train.LocalRule;
 import io.github.sparksam.train.PlainGradient;
 import io.github.sparksam.train.StepContext;
@@ -33,6 +34,14 @@ import java.util.function.Function;
  * {@code (l2/2)||w||^2} in the loss, so it enters the ascent and its gradient is taken at
  * {@code w + eps}. Epoch metrics: {@code perturbationNorm} (mean ||eps||) and
  * {@code examplesPerPerturbation} (the realised m).
+ *
+ * <p>Two options the SAM references leave to the user (spec 3.2 step 7, 8.x GSAM, 9.5):
+ * {@link RhoSchedule} ({@code constant}, or {@code learningRate}: {@code rho_t = rho * lr_t / lr_0}
+ * with {@code lr_0} the base learning rate, GSAM's {@code ProportionScheduler} with
+ * {@code rho_min = 0, lr_min = 0}), and clipping of the ascent gradient g1 to a global norm before
+ * eps is computed from it ({@code ascentClipNorm}; the descent gradient g2 is clipped by the
+ * trainer). SAM's and ASAM's eps are normalised, so clipping g1 changes eps only through xi
+ * (davda54 #32): it matters for tiny gradients, not for large ones.
  */
 public final class SharpnessAwareMinimization implements UpdateRule {
   private static final long serialVersionUID = 1L;
@@ -71,6 +80,26 @@ public final class SharpnessAwareMinimization implements UpdateRule {
     }
   }
 
+  /** How rho follows the training. */
+  public enum RhoSchedule {
+    /** rho at every step. */
+    CONSTANT("constant"),
+    /** {@code rho_t = rho * lr_t / lr_0}: rho follows the learning-rate schedule. */
+    LEARNING_RATE("learningRate");
+
+    private final String paramValue;
+
+    RhoSchedule(String v) { this.paramValue = v; }
+
+    public String paramValue() { return paramValue; }
+
+    /** {@code constant} or {@code learningRate} (case-insensitive). */
+    public static RhoSchedule parse(String s) {
+      for (RhoSchedule r : values()) if (r.paramValue.equalsIgnoreCase(s == null ? "" : s)) return r;
+      throw new IllegalArgumentException("rhoSchedule must be constant or learningRate, got '" + s + "'");
+    }
+  }
+
   private final Perturbation perturbation;
   private final PerturbationScope scope;
   private final int microBatchSize;
@@ -78,6 +107,15 @@ public final class SharpnessAwareMinimization implements UpdateRule {
   private final double coupledL2;
   private final ParamLayout layout;
   private final LocalRule localRule;
+  private final RhoSchedule rhoSchedule;
+  private final double baseLearningRate;
+  private final double ascentClipNorm;
+
+  /** Constant rho, no clipping of the ascent gradient. */
+  public SharpnessAwareMinimization(Perturbation perturbation, PerturbationScope scope, int microBatchSize,
+                                    WeightDecayMode weightDecayMode, double coupledL2, ParamLayout layout) {
+    this(perturbation, scope, microBatchSize, weightDecayMode, coupledL2, layout, RhoSchedule.CONSTANT, Double.NaN, 0.0);
+  }
 
   /**
    * @param perturbation    SAM or ASAM
@@ -87,9 +125,13 @@ public final class SharpnessAwareMinimization implements UpdateRule {
    * @param coupledL2       the coupled L2 coefficient the trainer applies at w (0 with AdamW, in
    *                        which case the mode makes no difference)
    * @param layout          the model's layout (which entries are weights); null: all entries
+   * @param rhoSchedule      constant, or rho proportional to the step's learning rate
+   * @param baseLearningRate lr_0 of {@link RhoSchedule#LEARNING_RATE} (> 0; ignored for constant)
+   * @param ascentClipNorm   clip the ascent gradient to this global L2 norm before perturbing (0: off)
    */
   public SharpnessAwareMinimization(Perturbation perturbation, PerturbationScope scope, int microBatchSize,
-                                    WeightDecayMode weightDecayMode, double coupledL2, ParamLayout layout) {
+                                    WeightDecayMode weightDecayMode, double coupledL2, ParamLayout layout,
+                                    RhoSchedule rhoSchedule, double baseLearningRate, double ascentClipNorm) {
     this.perturbation = Objects.requireNonNull(perturbation, "perturbation");
     this.scope = Objects.requireNonNull(scope, "scope");
     if (microBatchSize < 0) throw new IllegalArgumentException("microBatchSize must be >= 0, got " + microBatchSize);
@@ -100,9 +142,26 @@ public final class SharpnessAwareMinimization implements UpdateRule {
     }
     this.coupledL2 = coupledL2;
     this.layout = layout;
-    this.localRule = perturbation.rho() == 0 || scope == PerturbationScope.GLOBAL
+    this.rhoSchedule = Objects.requireNonNull(rhoSchedule, "rhoSchedule");
+    if (rhoSchedule == RhoSchedule.LEARNING_RATE && !(baseLearningRate > 0 && Double.isFinite(baseLearningRate))) {
+      throw new IllegalArgumentException("rhoSchedule=learningRate needs a finite base learning rate > 0, got "
+          + baseLearningRate);
+    }
+    this.baseLearningRate = baseLearningRate;
+    this.ascentClipNorm = MicroBatchSam.checkClipNorm(ascentClipNorm);
+    this.localRule = localRuleFor(perturbation);
+  }
+
+  private LocalRule localRuleFor(Perturbation p) {
+    return p.rho() == 0 || scope == PerturbationScope.GLOBAL
         ? PlainGradient.INSTANCE
-        : new MicroBatchSam(perturbation, microBatchSize, lossL2(), layout);
+        : new MicroBatchSam(p, microBatchSize, lossL2(), layout, ascentClipNorm);
+  }
+
+  /** The perturbation of a step taken with learning rate {@code lr}: rho, or {@code rho * lr / lr_0}. */
+  public Perturbation perturbationAt(double lr) {
+    if (rhoSchedule == RhoSchedule.CONSTANT) return perturbation;
+    return perturbation.withRho(perturbation.rho() * (lr / baseLearningRate));
   }
 
   static double checkRho(double rho) {
@@ -116,11 +175,13 @@ public final class SharpnessAwareMinimization implements UpdateRule {
   @Override public LocalRule localRule() { return localRule; }
 
   @Override public void step(StepContext ctx) {
-    if (perturbation.rho() == 0 || scope == PerturbationScope.PARTITION) {
-      UpdateRule.super.step(ctx);
+    Perturbation p = perturbationAt(ctx.learningRate());
+    if (p.rho() == 0 || scope == PerturbationScope.PARTITION) {
+      StepContext.Pass pass = ctx.pass(p == perturbation ? localRule : localRuleFor(p), ctx.params());
+      ctx.applyUpdate(pass.meanDirection(), pass.stats());
       return;
     }
-    GlobalStep s = globalStep(ctx.params(), at -> ctx.pass(PlainGradient.INSTANCE, at));
+    GlobalStep s = globalStep(p, ctx.params(), at -> ctx.pass(PlainGradient.INSTANCE, at));
     ctx.applyUpdate(s.direction(), s.stats());
   }
 
@@ -138,14 +199,20 @@ public final class SharpnessAwareMinimization implements UpdateRule {
    * weights in loss mode). {@code w} is not modified.
    */
   public GlobalStep globalStep(double[] w, Function<double[], StepContext.Pass> pass) {
+    return globalStep(perturbation, w, pass);
+  }
+
+  /** {@link #globalStep(double[], Function)} with perturbation {@code p} (a scheduled rho). */
+  public GlobalStep globalStep(Perturbation p, double[] w, Function<double[], StepContext.Pass> pass) {
     StepContext.Pass clean = pass.apply(w);
     LossStats stats = clean.stats();
     if (!(stats.weightSum > 0)) return new GlobalStep(clean.meanDirection(), stats, 0.0);  // the trainer reports it
     double[] g = clean.meanDirection();
     double l2 = lossL2();
     if (l2 > 0) addWeights(layout, w, g, l2);
+    if (ascentClipNorm > 0) GradientClipping.clipByGlobalNorm(g, ascentClipNorm);
     double[] eps = new double[w.length];
-    double norm = perturbation.perturb(g, w, eps);
+    double norm = p.perturb(g, w, eps);
     double[] at = new double[w.length];
     for (int i = 0; i < at.length; i++) at[i] = w[i] + eps[i];
     StepContext.Pass adv = pass.apply(at);
@@ -170,7 +237,10 @@ public final class SharpnessAwareMinimization implements UpdateRule {
     }
   }
 
-  @Override public boolean supportsLocalSteps() { return scope == PerturbationScope.PARTITION; }
+  /** Local steps run inside tasks, which see no learning rate: only with a constant rho. */
+  @Override public boolean supportsLocalSteps() {
+    return scope == PerturbationScope.PARTITION && rhoSchedule == RhoSchedule.CONSTANT;
+  }
 
   @Override public Map<String, Double> epochMetrics(LossStats epochStats) {
     double count = epochStats.metric(MicroBatchSam.COUNT);
@@ -191,12 +261,19 @@ public final class SharpnessAwareMinimization implements UpdateRule {
 
   public WeightDecayMode weightDecayMode() { return weightDecayMode; }
 
+  public RhoSchedule rhoSchedule() { return rhoSchedule; }
+
+  public double ascentClipNorm() { return ascentClipNorm; }
+
   @Override public String toString() {
     String sc = scope.name().toLowerCase(Locale.ROOT);
     return "SharpnessAwareMinimization(" + perturbation + ", perturbation=" + sc
         + (scope == PerturbationScope.GLOBAL ? " (two Spark jobs per step, no local steps)"
             : ", microBatchSize=" + (microBatchSize == 0 ? "0 (whole task slice)" : microBatchSize))
         + ", weightDecayMode=" + weightDecayMode.name().toLowerCase(Locale.ROOT)
+        + (rhoSchedule == RhoSchedule.CONSTANT ? "" : ", rhoSchedule=learningRate (rho * lr_t / " + baseLearningRate
+            + "; needs the step's rate, so no local steps)")
+        + (ascentClipNorm > 0 ? ", ascent gradient clipped to norm " + ascentClipNorm : "")
         + (perturbation.rho() == 0 ? ", rho=0: plain base optimizer" : "") + ")";
   }
 }

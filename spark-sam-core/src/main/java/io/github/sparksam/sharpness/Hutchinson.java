@@ -7,19 +7,34 @@ import java.util.SplittableRandom;
  * for Rademacher probes v, averaged over {@code probes} probes, {@code perPass} of them per data
  * pass. The standard error is the sample standard deviation of {@code v^T H v} over the probes
  * divided by {@code sqrt(probes)} (its exact variance is {@code 2 (||H||_F^2 - sum_i H_ii^2)}).
- * The same products give {@code ||H||_F^2 = E ||Hv||^2}. With a scale vector c the probes are
- * {@code c (.) v}, estimating {@code tr(diag(c)^2 H)}, the adaptive trace that average-case adaptive
- * sharpness approaches as {@code (rho^2/2) tr(diag(c)^2 H)} for small rho (spec section 1.1).
+ * The same products give {@code ||H||_F^2 = tr(H^2) = E ||Hv||^2} (spec 2.4). With a scale vector c
+ * the probes are {@code c (.) v}, estimating {@code tr(diag(c)^2 H)}, the adaptive trace that
+ * average-case adaptive sharpness approaches as {@code (rho^2/2) tr(diag(c)^2 H)} for small rho
+ * (spec section 1.1); their {@code ||H (c (.) v)||^2} would estimate {@code ||H diag(c)||_F^2}, not
+ * {@code ||H||_F^2}, so no Frobenius norm is reported for scaled probes (NaN).
  */
 public final class Hutchinson {
   private Hutchinson() {}
 
-  /** Trace and Frobenius-norm estimates with their standard errors. */
-  public record Result(double trace, double traceStdError, double frobenius, double frobeniusSquaredStdError,
-                       int probes, long passes, double[] samples) {}
+  /**
+   * Trace and Frobenius-norm estimates with their standard errors: {@code frobeniusSquared} is the
+   * mean of {@code ||Hv||^2} (unbiased for {@code ||H||_F^2}), {@code frobenius} its square root;
+   * both NaN for scaled probes.
+   */
+  public record Result(double trace, double traceStdError, double frobenius, double frobeniusSquared,
+                       double frobeniusSquaredStdError, int probes, long passes, double[] samples) {}
 
+  /** Trace and Frobenius norm of H from {@code probes} Rademacher probes. */
+  public static Result estimate(HessianOperator h, int probes, int perPass, long seed) {
+    return estimate(h, probes, perPass, seed, null);
+  }
+
+  /** With {@code scale} c (null: none), the trace of {@code diag(c)^2 H}; no Frobenius norm then (see above). */
   public static Result estimate(HessianOperator h, int probes, int perPass, long seed, double[] scale) {
     if (probes < 2) throw new IllegalArgumentException("Hutchinson needs >= 2 probes, got " + probes);
+    if (scale != null && scale.length != h.dim()) {
+      throw new IllegalArgumentException("scale has " + scale.length + " entries, the Hessian " + h.dim());
+    }
     int b = Math.max(1, perPass);
     SplittableRandom rnd = new SplittableRandom(seed);
     double[] q = new double[probes];
@@ -39,8 +54,8 @@ public final class Hutchinson {
       }
       done += k;
     }
-    double[] mq = meanAndSe(q), mf = meanAndSe(f);
-    return new Result(mq[0], mq[1], Math.sqrt(Math.max(0, mf[0])), mf[1], probes, h.passes() - p0, q);
+    double[] mq = meanAndSe(q), mf = scale == null ? meanAndSe(f) : new double[] {Double.NaN, Double.NaN};
+    return new Result(mq[0], mq[1], Math.sqrt(Math.max(0, mf[0])), mf[0], mf[1], probes, h.passes() - p0, q);
   }
 
   /**

@@ -97,8 +97,13 @@ public final class Lanczos {
     return new Ritz(v, w, last, nextBeta);
   }
 
-  /** Result of {@link #topEigenvalue}. */
-  public record TopEigen(double value, double smallest, int iterations, long passes, double residual, boolean converged) {}
+  /** Result of {@link #topEigenvalue}; {@code tolerance} is the stop rule's tol ({@link #STOP_RULE}). */
+  public record TopEigen(double value, double smallest, int iterations, long passes, double residual, boolean converged,
+                         double tolerance) {}
+
+  /** The stop rule of {@link #topEigenvalue}, for reports. */
+  public static final String STOP_RULE = "residual bound |beta_k * s_(k,k)| of the largest Ritz pair <= tol * |theta_max|"
+      + ", or an invariant Krylov subspace";
 
   /**
    * The largest (algebraic) eigenvalue of H by Lanczos from a seeded Gaussian start: stops when the
@@ -106,6 +111,7 @@ public final class Lanczos {
    * {@code maxIter} steps. One pass per step.
    */
   public static TopEigen topEigenvalue(HessianOperator h, int maxIter, double tol, long seed) {
+    if (!(tol >= 0) || Double.isInfinite(tol)) throw new IllegalArgumentException("Lanczos tol must be finite and >= 0, got " + tol);
     Lanczos lz = new Lanczos(Vec.gaussian(new java.util.SplittableRandom(seed), h.dim()));
     long p0 = h.passes();
     Ritz rz = null;
@@ -118,6 +124,7 @@ public final class Lanczos {
         break;
       }
     }
-    return new TopEigen(rz.max(), rz.min(), lz.steps(), h.passes() - p0, lz.done() ? 0.0 : rz.maxResidual(), converged);
+    return new TopEigen(rz.max(), rz.min(), lz.steps(), h.passes() - p0, lz.done() ? 0.0 : rz.maxResidual(), converged,
+        tol);
   }
 }

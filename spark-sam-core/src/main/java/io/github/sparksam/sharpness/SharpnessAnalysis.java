@@ -213,7 +213,7 @@ public final class SharpnessAnalysis {
       rep.topEigenvaluePower = timed(() -> PowerIteration.topEigenvalue(h, cfg.powerMaxIter, cfg.powerTol, cfg.seed));
     }
     if (ms.contains(SharpnessConfig.HESSIAN_TRACE)) {
-      rep.trace = timed(() -> Hutchinson.estimate(h, cfg.hutchinsonProbes, cfg.probesPerPass, cfg.seed + 1, null));
+      rep.trace = timed(() -> Hutchinson.estimate(h, cfg.hutchinsonProbes, cfg.probesPerPass, cfg.seed + 1));
     }
     if (ms.contains(SharpnessConfig.SPECTRAL_DENSITY)) {
       rep.density = timed(() -> SpectralDensity.estimate(h, cfg.densityRuns, cfg.densityIters, cfg.seed + 2));

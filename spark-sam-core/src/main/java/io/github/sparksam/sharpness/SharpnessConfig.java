@@ -43,6 +43,7 @@ public final class SharpnessConfig implements Serializable {
   public int lanczosMaxIter = 50;
   public double lanczosTol = 1e-6;
   public int powerMaxIter = 100;
+  /** Power iteration's stop rule: relative change of the Rayleigh quotient below this (PyHessian: 1e-3). */
   public double powerTol = 1e-3;
   public int hutchinsonProbes = 64;
   public int probesPerPass = 8;
@@ -140,6 +141,8 @@ public final class SharpnessConfig implements Serializable {
     positive("densityRuns", densityRuns);
     positive("densityIters", densityIters);
     positive("chunkRows", chunkRows);
+    nonNegativeFinite("lanczosTol", lanczosTol);
+    nonNegativeFinite("powerTol", powerTol);
     if (hutchinsonProbes < 2) throw new IllegalArgumentException("hutchinsonProbes must be >= 2, got " + hutchinsonProbes);
     if (hessianRows < 0) throw new IllegalArgumentException("hessianRows must be >= 0, got " + hessianRows);
     if (!(stepSizeMult > 0)) throw new IllegalArgumentException("stepSizeMult must be > 0, got " + stepSizeMult);
@@ -148,6 +151,10 @@ public final class SharpnessConfig implements Serializable {
         throw new IllegalArgumentException("unknown Hessian measure '" + m + "'; valid: " + HESSIAN_MEASURES);
       }
     }
+  }
+
+  private static void nonNegativeFinite(String name, double v) {
+    if (!(v >= 0) || Double.isInfinite(v)) throw new IllegalArgumentException(name + " must be finite and >= 0, got " + v);
   }
 
   private static void positive(String name, int v) {

@@ -125,17 +125,22 @@ public final class SharpnessReport implements Serializable {
         Lanczos.TopEigen t = topEigenvalue.result();
         h.put("topEigenvalue", ordered("method", "lanczos", "value", num(t.value()), "smallestRitzValue", num(t.smallest()),
             "iterations", t.iterations(), "residual", num(t.residual()), "converged", t.converged(),
+            "stopRule", Lanczos.STOP_RULE, "tolerance", num(t.tolerance()),
             "passes", t.passes(), "seconds", topEigenvalue.seconds()));
       }
       if (topEigenvaluePower != null) {
         PowerIteration.Result t = topEigenvaluePower.result();
         h.put("topEigenvaluePower", ordered("method", "power iteration", "value", num(t.value()), "iterations", t.iterations(),
-            "converged", t.converged(), "passes", t.passes(), "seconds", topEigenvaluePower.seconds()));
+            "converged", t.converged(), "stopRule", PowerIteration.STOP_RULE, "tolerance", num(t.tolerance()),
+            "lastRelativeChange", num(t.lastRelativeChange()), "passes", t.passes(), "seconds", topEigenvaluePower.seconds()));
       }
       if (trace != null) {
         Hutchinson.Result t = trace.result();
         h.put("trace", ordered("method", "hutchinson (rademacher)", "value", num(t.trace()), "stdError", num(t.traceStdError()),
-            "frobeniusNorm", num(t.frobenius()), "probes", t.probes(), "passes", t.passes(), "seconds", trace.seconds()));
+            "frobeniusNorm", num(t.frobenius()), "frobeniusNormSquared", num(t.frobeniusSquared()),
+            "frobeniusNormSquaredStdError", num(t.frobeniusSquaredStdError()), "frobeniusMethod", "mean of ||Hv||^2 over "
+                + "the same Rademacher probes (unbiased for ||H||_F^2)",
+            "probes", t.probes(), "passes", t.passes(), "seconds", trace.seconds()));
       }
       if (density != null) {
         SpectralDensity d = density.result();

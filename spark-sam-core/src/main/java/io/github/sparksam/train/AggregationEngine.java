@@ -19,6 +19,9 @@ interface AggregationEngine extends AutoCloseable {
    */
   int runSteps(int epoch, int firstStep, long globalStep);
 
+  /** The token of the fit's in-JVM all-reduce channels, or null when the engine opens none. */
+  default String channelToken() { return null; }
+
   /** Releases what the engine opened for the fit (e.g. the all-reduce rendezvous). */
   @Override default void close() {}
 }

@@ -35,6 +35,8 @@ final class AllReduceAggregation implements AggregationEngine {
 
   @Override public Aggregation kind() { return Aggregation.ALL_REDUCE; }
 
+  @Override public String channelToken() { return rendezvous.address().token(); }
+
   @Override public void close() { rendezvous.close(); }
 
   /** Why {@code localSteps} rules allReduce out, or null. */

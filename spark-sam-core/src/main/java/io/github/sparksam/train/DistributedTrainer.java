@@ -217,9 +217,12 @@ public final class DistributedTrainer {
     SparkContext sc = data.context();
     String oldDescription = sc.getLocalProperty("spark.job.description");
     long t0 = System.nanoTime();
+    String channelToken = null;
     try (AggregationEngine engine = engine(aggregation, sc)) {
+      channelToken = engine.channelToken();
       return loop(engine, sc, t0, startEpoch, startStep, globalStep, resume);
     } finally {
+      FitRelease.release(data, runId, channelToken);   // #16: partition-local state, channels, GPU state
       sc.setJobDescription(oldDescription);
       for (Broadcast<?> b : ruleBroadcasts) b.destroy();
       ruleBroadcasts.clear();

@@ -48,7 +48,7 @@ class MicroBatchSamOracleTest {
     int n = w.length;
     Buf params = buf(w), grad = BE.allocate(n);
     for (MicroBatchSam.MicroBatch mb : microBatches) {
-      MicroBatchSam.accumulate(p, lossL2, layout, params, mb, BE.allocate(n), BE.allocate(n), new double[n],
+      MicroBatchSam.accumulate(p, lossL2, 0.0, layout, params, mb, BE.allocate(n), BE.allocate(n), new double[n],
           new double[n], grad, stats);
     }
     double[] out = new double[n];

@@ -83,6 +83,15 @@ public class SharpnessCommand implements Callable<Integer> {
     @Option(names = "--power-iters", description = "Default: ${DEFAULT-VALUE}")
     int powerIters = 100;
 
+    @Option(names = "--power-tol", description = "Power iteration stops when the relative change of its estimate is "
+            + "below this (PyHessian's default; it bounds the change, not the error: use 1e-6 or less for accurate "
+            + "values). Default: ${DEFAULT-VALUE}")
+    double powerTol = 1e-3;
+
+    @Option(names = "--lanczos-tol", description = "Lanczos stops when the residual bound of its largest Ritz pair is "
+            + "at most this times the value. Default: ${DEFAULT-VALUE}")
+    double lanczosTol = 1e-6;
+
     @Option(names = "--probes", description = "Hutchinson probes. Default: ${DEFAULT-VALUE}")
     int probes = 64;
 
@@ -100,8 +109,8 @@ public class SharpnessCommand implements Callable<Integer> {
 
     SharpnessConfig config() {
         SharpnessConfig c = new SharpnessConfig().sample(sampleSize, batchSize, sampleSeed).hessianRows(hessianRows)
-                .worstCase(worstIters, 1.0, false).averageCase(draws, antithetic).lanczos(lanczosIters, 1e-6)
-                .power(powerIters, 1e-3).hutchinson(probes, 8).density(densityRuns, densityIters).seed(seed);
+                .worstCase(worstIters, 1.0, false).averageCase(draws, antithetic).lanczos(lanczosIters, lanczosTol)
+                .power(powerIters, powerTol).hutchinson(probes, 8).density(densityRuns, densityIters).seed(seed);
         if (measures.size() == 1 && measures.get(0).equalsIgnoreCase("none")) {
             c.specs(List.of());
         } else if (!measures.isEmpty()) {

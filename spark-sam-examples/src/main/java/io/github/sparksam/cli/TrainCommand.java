@@ -139,6 +139,33 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--ema-decay", description = "MESA: teacher EMA decay per step. Default: ${DEFAULT-VALUE}")
     double emaDecay = 0.999;
 
+    // #16: SAM/ASAM's rho schedule and where --max-grad-norm clips
+    @Option(names = "--rho-schedule", description = "SAM/ASAM: constant | learningRate (rho_t = rho * lr_t / --lr, "
+            + "following --schedule step by step; not with --local-steps > 1). Default: ${DEFAULT-VALUE}")
+    String rhoSchedule = "constant";
+
+    @Option(names = "--clipping", description = "Which gradient --max-grad-norm clips: descent (the update direction) | "
+            + "ascent (SAM/ASAM's gradient at w, before eps; acts only through xi since eps is normalised) | both. "
+            + "Default: ${DEFAULT-VALUE}")
+    String clipping = "descent";
+
+    /** The rho-schedule and clipping options against each other and --rule / --max-grad-norm. */
+    void validateRhoScheduleAndClipping() {
+        if (!rhoSchedule.equalsIgnoreCase("constant") && !rhoSchedule.equalsIgnoreCase("learningRate")) {
+            throw new IllegalArgumentException("--rho-schedule must be one of constant, learningRate; got '" + rhoSchedule + "'");
+        }
+        oneOf("--clipping", clipping.toLowerCase(Locale.ROOT), List.of("descent", "ascent", "both"));
+        boolean samFamily = rule.equals("sam") || rule.equals("asam");
+        if (!samFamily && (!rhoSchedule.equalsIgnoreCase("constant") || !clipping.equalsIgnoreCase("descent"))) {
+            throw new IllegalArgumentException("--rho-schedule and --clipping ascent|both need --rule sam or asam, got --rule "
+                    + rule);
+        }
+        if (!clipping.equalsIgnoreCase("descent") && !(maxGradNorm > 0)) {
+            throw new IllegalArgumentException("--clipping " + clipping + " needs --max-grad-norm > 0");
+        }
+    }
+    // end #16
+
     @Option(names = "--curvature-every", paramLabel = "N", description = "Record the top Hessian eigenvalue of the "
             + "training loss every N epochs (edge-of-stability plot); 0 = off. Default: ${DEFAULT-VALUE}")
     int curvatureEvery = 0;
@@ -188,6 +215,7 @@ public class TrainCommand implements Callable<Integer> {
         if (!(maxGradNorm >= 0)) {
             throw new IllegalArgumentException("--max-grad-norm must be >= 0, got " + maxGradNorm);
         }
+        validateRhoScheduleAndClipping();   // #16
         positive("--epochs", epochs);
         nonNegative("--checkpoint-every", checkpointEvery);
         if (checkpointEvery > 0 && (checkpointDir == null || checkpointDir.isBlank())) {
@@ -292,6 +320,7 @@ public class TrainCommand implements Callable<Integer> {
                 .setPrecision(precision)
                 .setLabelSmoothing(labelSmoothing)
                 .setMaxGradNorm(maxGradNorm)
+                .setRhoSchedule(rhoSchedule).setClipping(clipping)   // #16
                 .setRule(rule)
                 .setRho(rho)
                 .setPerturbation(perturbation)
@@ -335,7 +364,8 @@ public class TrainCommand implements Callable<Integer> {
         ObjectNode summary = SummaryWriter.trainingSummary(config, epochMetrics, trainMetrics, testMetrics, wall, blas,
                 fitted.hasSummary() ? fitted.summary().recovery() : null);
         if (tracker != null) {
-            writeCurvature(tracker, summary, dir);
+            writeCurvature(tracker, clf, fitted.hasSummary() ? fitted.summary().stepsPerEpoch()   // #16
+                    : (int) ((trainRows + batchSize - 1) / batchSize), summary, dir);
         }
         SummaryWriter.write(dir, "summary.json", summary);
         String title = String.format(Locale.ROOT, "%s %s, %s%s, lr %s, batch %d: test accuracy %.4f",
@@ -354,31 +384,59 @@ public class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * Adds {@code curvature} (top eigenvalue per measured epoch next to the GD stability threshold 2/lr) to the summary
-     * and writes {@code edge-of-stability.png}. With a non-constant schedule 2/lr uses the base learning rate.
+     * #16: adds {@code curvature} (per measured epoch: the top eigenvalue, and the optimizer's stability threshold at the
+     * learning rate of the epoch's last step, see {@link io.github.sparksam.sharpness.StabilityThreshold}) and
+     * {@code stabilityThreshold} (formula, and whether it bounds lambda_max(H) at all: not for Adam) to the summary, and
+     * writes {@code edge-of-stability.png} with the threshold drawn step by step along the schedule.
      */
-    private void writeCurvature(io.github.sparksam.sharpness.CurvatureTracker t, ObjectNode summary, OutputDir dir)
-            throws java.io.IOException {
-        double threshold = 2 / lr;
+    private void writeCurvature(io.github.sparksam.sharpness.CurvatureTracker t, SharpnessAwareClassifier clf,
+            int stepsPerEpoch, ObjectNode summary, OutputDir dir) throws java.io.IOException {
+        io.github.sparksam.optim.LearningRateSchedule sched = clf.learningRateSchedule(stepsPerEpoch);
+        long total = (long) stepsPerEpoch * epochs;
+        java.util.function.LongFunction<io.github.sparksam.sharpness.StabilityThreshold> at = step ->
+                io.github.sparksam.sharpness.StabilityThreshold.at(optimizer, clf.getMomentum(), clf.getBeta1(), sched,
+                        step, total);
+        io.github.sparksam.sharpness.StabilityThreshold first = at.apply(0);
         com.fasterxml.jackson.databind.node.ArrayNode a = summary.putArray("curvature");
         List<io.github.sparksam.sharpness.CurvatureTracker.Point> pts = t.points();
         double[] x = new double[pts.size()];
         double[] y = new double[pts.size()];
-        double[] th = new double[pts.size()];
         for (int i = 0; i < pts.size(); i++) {
             var p = pts.get(i);
-            a.addObject().put("epoch", p.epoch()).put("topEigenvalue", p.topEigenvalue())
-                    .put("stabilityThreshold", threshold).put("rows", t.rows()).put("passes", p.passes())
-                    .put("seconds", p.seconds());
+            io.github.sparksam.sharpness.StabilityThreshold th = at.apply((long) p.epoch() * stepsPerEpoch - 1);
+            ObjectNode o = a.addObject().put("epoch", p.epoch()).put("topEigenvalue", p.topEigenvalue())
+                    .put("learningRate", th.learningRate());
+            if (Double.isFinite(th.value())) {
+                o.put("stabilityThreshold", th.value());
+            } else {
+                o.putNull("stabilityThreshold");   // lr_t = 0: no bound
+            }
+            o.put("rows", t.rows()).put("passes", p.passes()).put("seconds", p.seconds());
             x[i] = p.epoch();
             y[i] = p.topEigenvalue();
-            th[i] = threshold;
         }
-        Charts.writePng(Charts.stacked("Edge of stability: top Hessian eigenvalue (first " + t.rows() + " training rows)",
-                "epoch", true, List.of(new Charts.Panel("eigenvalue", List.of(new Charts.Series("lambda_max", x, y),
-                        new Charts.Series("2 / lr" + (schedule.equals("constant") ? "" : " (base lr)"), x, th))))),
+        summary.putObject("stabilityThreshold").put("optimizer", optimizer).put("formula", first.formula())
+                .put("comparableToTopEigenvalue", first.comparableToHessian())
+                .put("evaluatedAt", "the learning rate of each step (curvature[].stabilityThreshold: the epoch's last step)");
+        // the threshold at every step (at most ~2000 points), skipping steps with lr_t = 0
+        long stride = Math.max(1, total / 2000);
+        List<double[]> line = new java.util.ArrayList<>();
+        for (long s = 0; s < total; s += stride) {
+            double v = at.apply(s).value();
+            if (Double.isFinite(v)) {
+                line.add(new double[]{(s + 1) / (double) stepsPerEpoch, v});
+            }
+        }
+        double[] lx = line.stream().mapToDouble(v -> v[0]).toArray();
+        double[] ly = line.stream().mapToDouble(v -> v[1]).toArray();
+        String title = "Edge of stability: top Hessian eigenvalue (first " + t.rows() + " training rows)"
+                + (first.comparableToHessian() ? "" : "; " + optimizer + "'s threshold bounds the preconditioned "
+                + "sharpness, not this lambda_max");
+        Charts.writePng(Charts.stacked(title, "epoch", false, List.of(new Charts.Panel("eigenvalue",
+                        List.of(new Charts.Series("lambda_max(H)", x, y), new Charts.Series(first.label(), lx, ly))))),
                 dir, "edge-of-stability.png", 900, 500);
     }
+    // end #16
 
     private Map<String, Object> config(SparkSession spark, int parts, long trainRows, long testRows) {
         Map<String, Object> c = new LinkedHashMap<>();
@@ -401,9 +459,11 @@ public class TrainCommand implements Callable<Integer> {
         c.put("labelSmoothing", labelSmoothing);
         c.put("seed", seed);
         c.put("maxGradNorm", maxGradNorm);
+        c.put("clipping", clipping.toLowerCase(Locale.ROOT));   // #16
         c.put("rule", rule);
         if (!rule.equals("none")) {
             c.put("rho", rho);
+            c.put("rhoSchedule", rhoSchedule);   // #16
             c.put("perturbation", perturbation);
             c.put("microBatch", microBatch);
             c.put("adaptiveEta", adaptiveEta);

@@ -1,6 +1,7 @@
 package io.github.sparksam.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
@@ -39,8 +40,29 @@ class SharpnessCommandTest {
         JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
         assertEquals(1, s.get("curvature").size());
         assertTrue(s.get("curvature").get(0).get("topEigenvalue").asDouble() > 0);
-        assertEquals(20.0, s.get("curvature").get(0).get("stabilityThreshold").asDouble(), 1e-12);
+        // #16: the threshold follows the (default cosine) schedule: 6 steps, measured after step 6 (index 5)
+        double lr5 = 0.1 * 0.5 * (1 + Math.cos(Math.PI * 5 / 6));
+        assertEquals(lr5, s.get("curvature").get(0).get("learningRate").asDouble(), 1e-15);
+        assertEquals(2 / lr5, s.get("curvature").get(0).get("stabilityThreshold").asDouble(), 1e-9);
+        assertEquals("2 / lr_t", s.get("stabilityThreshold").get("formula").asText());
+        assertTrue(s.get("stabilityThreshold").get("comparableToTopEigenvalue").asBoolean());
         assertTrue(Files.size(out.resolve("edge-of-stability.png")) > 1000);
+        // Adam: the threshold is labelled as one on the preconditioned sharpness
+        Path adam = tmp.resolve("adam");
+        String[] ta = run("train", "--master", "local[2]", "--conf", "spark.ui.enabled=false", "--data", data.toString(),
+                "--out", adam.toString(), "--epochs", "1", "--batch-size", "100", "--hidden", "4", "--partitions", "1",
+                "--curvature-every", "1", "--curvature-rows", "50", "--lr", "0.01", "--optimizer", "adam",
+                "--schedule", "constant");
+        assertEquals("0", ta[0], ta[1] + ta[2]);
+        JsonNode sa = new ObjectMapper().readTree(adam.resolve("summary.json").toFile());
+        assertEquals(3.8 / (0.1 * 0.01), sa.get("curvature").get(0).get("stabilityThreshold").asDouble(), 1e-6);
+        assertFalse(sa.get("stabilityThreshold").get("comparableToTopEigenvalue").asBoolean());
+        assertTrue(sa.get("stabilityThreshold").get("formula").asText().contains("preconditioned"));
+        // --clipping ascent without SAM is refused before Spark starts
+        String[] badClip = run("train", "--data", data.toString(), "--out", adam.toString(), "--clipping", "ascent",
+                "--max-grad-norm", "1");
+        assertEquals("2", badClip[0]);
+        assertTrue(badClip[2].contains("--rule sam or asam"), badClip[2]);
 
         Path sh = tmp.resolve("sharp");
         String[] r = run("sharpness", "--master", "local[2]", "--conf", "spark.ui.enabled=false", "--data", data.toString(),

@@ -27,8 +27,10 @@ import jcuda.runtime.cudaMemcpyKind;
  *
  * <p>Device: the GPU Spark assigned the running task ({@link TaskGpu}), else the device given at
  * construction. Each thread keeps, per device, a cuBLAS handle and three growable device buffers
- * for the executor's lifetime (Spark reuses task threads), so nothing is allocated per call once
- * warm.
+ * while it lives (Spark reuses task threads), so nothing is allocated per call once warm. When a
+ * task thread retires (Spark's task pool ends idle threads) its handles and buffers are freed by
+ * {@link #releaseRetired}, which runs when a task that used the GPU completes (a task-completion
+ * listener), when another thread starts using the GPU, and when a fit ends.
  */
 public final class CudaBackend implements ComputeBackend {
   private static final long serialVersionUID = 1L;
@@ -50,11 +52,13 @@ public final class CudaBackend implements ComputeBackend {
 
   /** Per-thread, per-device cuBLAS state. */
   private static final class Ctx {
+    final int device;
     final cublasHandle handle = new cublasHandle();
     final Pointer[] bufs = {new Pointer(), new Pointer(), new Pointer()};
     final long[] bytes = new long[3];
 
     Ctx(int device) {
+      this.device = device;
       JCuda.setExceptionsEnabled(true);
       JCublas2.setExceptionsEnabled(true);
       JCuda.cudaSetDevice(device);
@@ -71,13 +75,71 @@ public final class CudaBackend implements ComputeBackend {
       }
       return bufs[i];
     }
+
+    /** Destroys the handle and frees the buffers (from any thread: handles are not bound to a thread). */
+    void free() {
+      JCuda.cudaSetDevice(device);
+      for (int i = 0; i < bufs.length; i++) {
+        if (bytes[i] > 0) JCuda.cudaFree(bufs[i]);
+        bytes[i] = 0;
+      }
+      JCublas2.cublasDestroy(handle);
+    }
   }
 
-  private static final ThreadLocal<Map<Integer, Ctx>> CTX = ThreadLocal.withInitial(HashMap::new);
+  /** One thread's contexts, and the last task that registered the release listener on it. */
+  private static final class Owned {
+    final java.lang.ref.WeakReference<Thread> owner = new java.lang.ref.WeakReference<>(Thread.currentThread());
+    final Map<Integer, Ctx> byDevice = new HashMap<>();
+    long listenedTask = -1;
+  }
+
+  /** Every thread's contexts, so that those of retired threads can be freed. */
+  private static final java.util.Set<Owned> ALL = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  private static final ThreadLocal<Owned> CTX = ThreadLocal.withInitial(() -> {
+    Owned o = new Owned();
+    ALL.add(o);
+    releaseRetired();
+    return o;
+  });
 
   private static Ctx ctx(int device) {
     JCuda.cudaSetDevice(device);   // the current device is per host thread
-    return CTX.get().computeIfAbsent(device, Ctx::new);
+    Owned o = CTX.get();
+    org.apache.spark.TaskContext tc = org.apache.spark.TaskContext.get();
+    if (tc != null && tc.taskAttemptId() != o.listenedTask) {
+      o.listenedTask = tc.taskAttemptId();
+      tc.addTaskCompletionListener(new ReleaseRetiredListener());
+    }
+    return o.byDevice.computeIfAbsent(device, Ctx::new);
+  }
+
+  /** Frees the contexts of threads that have ended; returns how many threads' contexts were freed. */
+  public static int releaseRetired() {
+    int n = 0;
+    for (Owned o : ALL) {
+      Thread t = o.owner.get();
+      if (t != null && t.isAlive()) continue;
+      if (!ALL.remove(o)) continue;   // another thread is freeing it
+      for (Ctx c : o.byDevice.values()) {
+        try {
+          c.free();
+        } catch (RuntimeException e) {
+          // a failing free (device reset, driver gone) must not fail a task; nothing more can be done
+        }
+      }
+      o.byDevice.clear();
+      n++;
+    }
+    return n;
+  }
+
+  /** Threads whose contexts are held (alive or not yet swept). */
+  public static int threadsWithContexts() { return ALL.size(); }
+
+  private static final class ReleaseRetiredListener implements org.apache.spark.util.TaskCompletionListener {
+    @Override public void onTaskCompletion(org.apache.spark.TaskContext context) { releaseRetired(); }
   }
 
   /** Elements spanned by a column-major {@code rows x cols} matrix with leading dimension {@code ld}. */

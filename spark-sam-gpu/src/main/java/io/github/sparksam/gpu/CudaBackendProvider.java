@@ -11,4 +11,12 @@ public final class CudaBackendProvider implements GpuBackendProvider {
   @Override public Probe probe(int device) { return CudaProbe.probe(device); }
 
   @Override public ComputeBackend create(Precision p, int device) { return new CudaBackend(p, device); }
+
+  @Override public int releaseRetired() {
+    try {
+      return CudaBackend.releaseRetired();
+    } catch (LinkageError e) {   // JCuda's natives never loaded here: nothing was allocated
+      return 0;
+    }
+  }
 }
