@@ -85,16 +85,23 @@ public abstract class CpuBackend implements ComputeBackend {
     }
   }
 
-  // ---- 2-D sliding windows (#14); element access through Buf, one implementation for both precisions ----
+  // ---- 2-D sliding windows (#14); pooling through Buf element access, one implementation for both precisions ----
 
+  // im2col and col2im move the most data of a convolution: typed loops over the array, one per precision
   @Override public void im2col(Buf x, int n, Conv2dGeometry g, Buf cols) {
     int[] f = g.field();
     int in = g.inputSize(), per = f.length;
-    for (int j = 0; j < n; j++) {
-      int xb = j * in, cb = j * per;
-      for (int i = 0; i < per; i++) {
-        int o = f[i];
-        cols.set(cb + i, o < 0 ? 0.0 : x.get(xb + o));
+    if (x instanceof Buf.FloatBuf xf && cols instanceof Buf.FloatBuf cf) {
+      float[] xa = xf.a, ca = cf.a;
+      for (int j = 0; j < n; j++) {
+        int xb = j * in, cb = j * per;
+        for (int i = 0; i < per; i++) ca[cb + i] = f[i] < 0 ? 0f : xa[xb + f[i]];
+      }
+    } else {
+      double[] xa = ((Buf.DoubleBuf) x).a, ca = ((Buf.DoubleBuf) cols).a;
+      for (int j = 0; j < n; j++) {
+        int xb = j * in, cb = j * per;
+        for (int i = 0; i < per; i++) ca[cb + i] = f[i] < 0 ? 0.0 : xa[xb + f[i]];
       }
     }
   }
@@ -103,11 +110,17 @@ public abstract class CpuBackend implements ComputeBackend {
     int[] f = g.field();
     int in = g.inputSize(), per = f.length;
     dx.zero(0, in * n);
-    for (int j = 0; j < n; j++) {
-      int xb = j * in, cb = j * per;
-      for (int i = 0; i < per; i++) {
-        int o = f[i];
-        if (o >= 0) dx.set(xb + o, dx.get(xb + o) + cols.get(cb + i));
+    if (cols instanceof Buf.FloatBuf cf && dx instanceof Buf.FloatBuf df) {
+      float[] ca = cf.a, da = df.a;
+      for (int j = 0; j < n; j++) {
+        int xb = j * in, cb = j * per;
+        for (int i = 0; i < per; i++) if (f[i] >= 0) da[xb + f[i]] += ca[cb + i];
+      }
+    } else {
+      double[] ca = ((Buf.DoubleBuf) cols).a, da = ((Buf.DoubleBuf) dx).a;
+      for (int j = 0; j < n; j++) {
+        int xb = j * in, cb = j * per;
+        for (int i = 0; i < per; i++) if (f[i] >= 0) da[xb + f[i]] += ca[cb + i];
       }
     }
   }

@@ -1,4 +1,4 @@
-# The bench's PyTorch reference: the same 784-128-10 ReLU MLP, plain SGD, batch and learning rate
+# The bench's PyTorch reference: the same 784-128-10 ReLU MLP (or, with model=cnn, the cnn case's network), plain SGD, batch and learning rate
 # as spark-sam's, on the CPU with a given number of threads. Prints one JSON object on stdout.
 import gzip, json, struct, sys, time
 import numpy as np
@@ -29,7 +29,15 @@ def main():
     y = torch.tensor(idx(tl)[:lim], dtype=torch.long)
     tx = torch.tensor(idx(vi).reshape(-1, 784), dtype=torch.float32) / 255.0
     ty = torch.tensor(idx(vl), dtype=torch.long)
-    model = torch.nn.Sequential(torch.nn.Linear(784, a["hidden"]), torch.nn.ReLU(), torch.nn.Linear(a["hidden"], 10))
+    if a.get("model") == "cnn":
+        # spark-sam's default cnn layers: conv 16 5x5 pad 2, maxpool 2, conv 32 5x5 pad 2, maxpool 2, dense 128
+        x, tx = x.reshape(-1, 1, 28, 28), tx.reshape(-1, 1, 28, 28)
+        nn = torch.nn
+        model = nn.Sequential(nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                              nn.Linear(32 * 7 * 7, a["hidden"]), nn.ReLU(), nn.Linear(a["hidden"], 10))
+    else:
+        model = torch.nn.Sequential(torch.nn.Linear(784, a["hidden"]), torch.nn.ReLU(), torch.nn.Linear(a["hidden"], 10))
     opt = torch.optim.SGD(model.parameters(), lr=a["lr"])
     lossf = torch.nn.CrossEntropyLoss()
     n, b = x.shape[0], a["batch"]
