@@ -49,4 +49,34 @@ public interface ComputeBackend extends Serializable {
 
   /** Copies {@code len} elements between buffers of this backend's precision. */
   void copy(Buf src, int srcOff, Buf dst, int dstOff, int len);
+
+  // ---- 2-D sliding windows (#14): convolution as im2col + one GEMM per block, pooling ----
+
+  /**
+   * im2col of {@code n} rows: column {@code j * P + p} of {@code cols} (a {@code patch x (P n)}
+   * column-major matrix) holds the input window of output position {@code p} of row {@code j},
+   * zeros where it covers padding. See {@link Conv2dGeometry#field()}.
+   */
+  void im2col(Buf x, int n, Conv2dGeometry g, Buf cols);
+
+  /** The adjoint of {@link #im2col}: sets {@code dx} ({@code inputSize x n}) to the sum of the windows in {@code cols}. */
+  void col2im(Buf cols, int n, Conv2dGeometry g, Buf dx);
+
+  /**
+   * Max pooling per channel: {@code y} (HWC, {@code P C} per row) and, for each output, the index
+   * into {@code x} of its maximum (first on ties), which backward and the R-operator reuse.
+   */
+  void maxPool(Buf x, int n, Conv2dGeometry g, Buf y, int[] argmax);
+
+  /** {@code y[i] = x[index[i]]} for {@code i < len}. */
+  void gather(Buf x, int[] index, int len, Buf y);
+
+  /** Sets {@code dx[0, dxLen)} to zero, then {@code dx[index[i]] += dy[i]} for {@code i < len}. */
+  void scatterAdd(Buf dy, int[] index, int len, Buf dx, int dxLen);
+
+  /** Average pooling per channel (padding counts as zeros, as PyTorch's default); output HWC. */
+  void avgPool(Buf x, int n, Conv2dGeometry g, Buf y);
+
+  /** The adjoint of {@link #avgPool}: sets {@code dx} from {@code dy}. */
+  void avgPoolBackward(Buf dy, int n, Conv2dGeometry g, Buf dx);
 }

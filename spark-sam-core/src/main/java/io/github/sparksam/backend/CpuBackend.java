@@ -85,6 +85,110 @@ public abstract class CpuBackend implements ComputeBackend {
     }
   }
 
+  // ---- 2-D sliding windows (#14); pooling through Buf element access, one implementation for both precisions ----
+
+  // im2col and col2im move the most data of a convolution: typed loops over the array, one per precision
+  @Override public void im2col(Buf x, int n, Conv2dGeometry g, Buf cols) {
+    int[] f = g.field();
+    int in = g.inputSize(), per = f.length;
+    if (x instanceof Buf.FloatBuf xf && cols instanceof Buf.FloatBuf cf) {
+      float[] xa = xf.a, ca = cf.a;
+      for (int j = 0; j < n; j++) {
+        int xb = j * in, cb = j * per;
+        for (int i = 0; i < per; i++) ca[cb + i] = f[i] < 0 ? 0f : xa[xb + f[i]];
+      }
+    } else {
+      double[] xa = ((Buf.DoubleBuf) x).a, ca = ((Buf.DoubleBuf) cols).a;
+      for (int j = 0; j < n; j++) {
+        int xb = j * in, cb = j * per;
+        for (int i = 0; i < per; i++) ca[cb + i] = f[i] < 0 ? 0.0 : xa[xb + f[i]];
+      }
+    }
+  }
+
+  @Override public void col2im(Buf cols, int n, Conv2dGeometry g, Buf dx) {
+    int[] f = g.field();
+    int in = g.inputSize(), per = f.length;
+    dx.zero(0, in * n);
+    if (cols instanceof Buf.FloatBuf cf && dx instanceof Buf.FloatBuf df) {
+      float[] ca = cf.a, da = df.a;
+      for (int j = 0; j < n; j++) {
+        int xb = j * in, cb = j * per;
+        for (int i = 0; i < per; i++) if (f[i] >= 0) da[xb + f[i]] += ca[cb + i];
+      }
+    } else {
+      double[] ca = ((Buf.DoubleBuf) cols).a, da = ((Buf.DoubleBuf) dx).a;
+      for (int j = 0; j < n; j++) {
+        int xb = j * in, cb = j * per;
+        for (int i = 0; i < per; i++) if (f[i] >= 0) da[xb + f[i]] += ca[cb + i];
+      }
+    }
+  }
+
+  @Override public void maxPool(Buf x, int n, Conv2dGeometry g, Buf y, int[] argmax) {
+    int[] f = g.field();
+    int in = g.inputSize(), c = g.channels, kk = g.kernelH * g.kernelW, positions = g.positions();
+    for (int j = 0; j < n; j++) {
+      int xb = j * in;
+      for (int p = 0; p < positions; p++) {
+        for (int ch = 0; ch < c; ch++) {
+          int fb = p * c * kk + ch * kk, best = -1;
+          double max = Double.NEGATIVE_INFINITY;
+          for (int r = 0; r < kk; r++) {
+            int o = f[fb + r];
+            if (o < 0) continue;
+            double v = x.get(xb + o);
+            if (best < 0 || v > max) { max = v; best = xb + o; }
+          }
+          int out = (j * positions + p) * c + ch;
+          argmax[out] = best;
+          y.set(out, max);
+        }
+      }
+    }
+  }
+
+  @Override public void gather(Buf x, int[] index, int len, Buf y) {
+    for (int i = 0; i < len; i++) y.set(i, x.get(index[i]));
+  }
+
+  @Override public void scatterAdd(Buf dy, int[] index, int len, Buf dx, int dxLen) {
+    dx.zero(0, dxLen);
+    for (int i = 0; i < len; i++) dx.set(index[i], dx.get(index[i]) + dy.get(i));
+  }
+
+  @Override public void avgPool(Buf x, int n, Conv2dGeometry g, Buf y) {
+    int[] f = g.field();
+    int in = g.inputSize(), c = g.channels, kk = g.kernelH * g.kernelW, positions = g.positions();
+    for (int j = 0; j < n; j++) {
+      int xb = j * in;
+      for (int p = 0; p < positions; p++) {
+        for (int ch = 0; ch < c; ch++) {
+          int fb = p * c * kk + ch * kk;
+          double s = 0;
+          for (int r = 0; r < kk; r++) if (f[fb + r] >= 0) s += x.get(xb + f[fb + r]);
+          y.set((j * positions + p) * c + ch, s / kk);
+        }
+      }
+    }
+  }
+
+  @Override public void avgPoolBackward(Buf dy, int n, Conv2dGeometry g, Buf dx) {
+    int[] f = g.field();
+    int in = g.inputSize(), c = g.channels, kk = g.kernelH * g.kernelW, positions = g.positions();
+    dx.zero(0, in * n);
+    for (int j = 0; j < n; j++) {
+      int xb = j * in;
+      for (int p = 0; p < positions; p++) {
+        for (int ch = 0; ch < c; ch++) {
+          int fb = p * c * kk + ch * kk;
+          double d = dy.get((j * positions + p) * c + ch) / kk;
+          for (int r = 0; r < kk; r++) if (f[fb + r] >= 0) dx.set(xb + f[fb + r], dx.get(xb + f[fb + r]) + d);
+        }
+      }
+    }
+  }
+
   @Override public String toString() { return "CpuBackend(" + precision().paramValue() + ")"; }
 
   private static final class F32 extends CpuBackend {

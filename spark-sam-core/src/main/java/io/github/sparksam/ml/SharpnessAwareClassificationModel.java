@@ -2,6 +2,7 @@ package io.github.sparksam.ml;
 
 import io.github.sparksam.nn.Activation;
 import io.github.sparksam.nn.Network;
+import io.github.sparksam.nn.layers.Shape;
 import io.github.sparksam.train.TrainingSummary;
 import java.util.Arrays;
 import java.util.List;
@@ -265,7 +266,10 @@ public class SharpnessAwareClassificationModel
       .add("hiddenLayers", DataTypes.createArrayType(DataTypes.IntegerType, false), false)
       .add("activation", DataTypes.StringType, false)
       .add("head", DataTypes.StringType, false)
-      .add("weights", DataTypes.createArrayType(DataTypes.DoubleType, false), false);
+      .add("weights", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
+      // #14: the convolutional architecture (empty for softmax and MLPs; absent in folders saved before #14)
+      .add("layers", DataTypes.StringType, false)
+      .add("inputShape", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
 
   private static final class Writer extends MLWriter {
     private final SharpnessAwareClassificationModel instance;
@@ -277,7 +281,10 @@ public class SharpnessAwareClassificationModel
       Network n = instance.network;
       Row row = RowFactory.create(n.numFeatures(), n.numClasses(),
           Arrays.stream(n.hiddenLayers()).boxed().toArray(Integer[]::new), n.activation().paramValue(), n.head().name(),
-          Arrays.stream(instance.weights).boxed().toArray(Double[]::new));
+          Arrays.stream(instance.weights).boxed().toArray(Double[]::new),
+          n.isConvolutional() ? n.architecture() : "",
+          n.isConvolutional() ? new Integer[] {n.inputShape().channels(), n.inputShape().height(), n.inputShape().width()}
+              : new Integer[0]);
       sparkSession().createDataFrame(List.of(row), DATA_SCHEMA).repartition(1).write()
           .parquet(new Path(path, "data").toString());
     }
@@ -294,8 +301,12 @@ public class SharpnessAwareClassificationModel
       }
       Row r;
       try {
-        List<Row> rows = sparkSession().read().parquet(new Path(path, "data").toString())
-            .select("numFeatures", "numClasses", "hiddenLayers", "activation", "head", "weights").collectAsList();
+        Dataset<Row> data = sparkSession().read().parquet(new Path(path, "data").toString());
+        boolean hasLayers = Arrays.asList(data.columns()).contains("layers");  // #14: older folders have no CNN columns
+        data = hasLayers ? data : data.withColumn("layers", functions.lit(""))
+            .withColumn("inputShape", functions.array().cast("array<int>"));
+        List<Row> rows = data.select("numFeatures", "numClasses", "hiddenLayers", "activation", "head", "weights",
+            "layers", "inputShape").collectAsList();
         if (rows.size() != 1) throw new IllegalArgumentException("expected one data row, found " + rows.size());
         r = rows.get(0);
       } catch (Exception e) {
@@ -304,8 +315,20 @@ public class SharpnessAwareClassificationModel
       }
       int[] hidden = r.<Integer>getList(2).stream().mapToInt(Integer::intValue).toArray();
       Network.Head head = Network.Head.valueOf(r.getString(4));
-      Network net = hidden.length == 0 ? Network.linear(r.getInt(0), r.getInt(1), head)
-          : Network.mlp(r.getInt(0), hidden, r.getInt(1), Activation.parse(r.getString(3)), head);
+      String layers = r.getString(6);
+      Network net;
+      if (!layers.isEmpty()) {  // #14
+        int[] shape = r.<Integer>getList(7).stream().mapToInt(Integer::intValue).toArray();
+        if (shape.length != 3) {
+          throw new IllegalArgumentException("the model at " + path + " has layers but an input shape of "
+              + shape.length + " dimensions; the model folder is corrupt");
+        }
+        net = Network.cnn(new Shape(shape[0], shape[1], shape[2]), layers, r.getInt(1), Activation.parse(r.getString(3)),
+            head);
+      } else {
+        net = hidden.length == 0 ? Network.linear(r.getInt(0), r.getInt(1), head)
+            : Network.mlp(r.getInt(0), hidden, r.getInt(1), Activation.parse(r.getString(3)), head);
+      }
       double[] w = r.<Double>getList(5).stream().mapToDouble(Double::doubleValue).toArray();
       if (w.length != net.numParams()) {
         throw new IllegalArgumentException("the model at " + path + " holds " + w.length + " weights but its architecture "

@@ -7,6 +7,7 @@ import io.github.sparksam.data.DataSummary;
 import io.github.sparksam.data.InputColumns;
 import io.github.sparksam.nn.Activation;
 import io.github.sparksam.nn.Network;
+import io.github.sparksam.nn.layers.Shape;
 import io.github.sparksam.optim.LearningRateSchedule;
 import io.github.sparksam.optim.Optimizer;
 import io.github.sparksam.optim.Optimizers;
@@ -67,7 +68,7 @@ public class SharpnessAwareClassifier
   private static final ThreadLocal<String> PENDING_UID = new ThreadLocal<>();
   private String uid; // no initializer: it would reset the value after super()
 
-  public static final String[] MODEL_TYPES = {"softmax", "mlp"};
+  public static final String[] MODEL_TYPES = {"softmax", "mlp", "cnn"};
   public static final String[] ACTIVATIONS = {"relu", "tanh"};
   public static final String[] FAMILIES = {"auto", "binomial", "multinomial"};
   public static final String[] PRECISIONS = {"float32", "float64"};
@@ -150,8 +151,9 @@ public class SharpnessAwareClassifier
   }
 
   private void initParams() {
-    modelType = new Param<>(this, "modelType", "model family: softmax (softmax/logistic regression) or mlp",
-        oneOf(MODEL_TYPES));
+    modelType = new Param<>(this, "modelType", "model family: softmax (softmax/logistic regression), mlp or cnn "
+        + "(convolutional; see layers and inputShape)", oneOf(MODEL_TYPES));
+    initCnnParams();
     hiddenLayers = new IntArrayParam(this, "hiddenLayers", "sizes of the MLP's hidden layers (each >= 1)",
         (Function1<int[], Object> & Serializable) a -> Arrays.stream(a).allMatch(x -> x >= 1));
     activation = new Param<>(this, "activation", "hidden-layer activation: relu or tanh", oneOf(ACTIVATIONS));
@@ -572,6 +574,7 @@ public class SharpnessAwareClassifier
     Option<Object> meta = MetadataUtils.getNumClasses(df.schema().apply(getLabelCol()));
     if (meta.isDefined()) declaredClasses = (Integer) meta.get();
     Precision prec = Precision.parse(getPrecision());
+    if (getModelType().equals("cnn")) cnnInputShape(declaredFeatureLength(dataset));  // #14: before any work
     if (getModelType().equals("softmax") && getHiddenLayers().length > 0 && isSet(hiddenLayers)) {
       throw new IllegalArgumentException("hiddenLayers " + Arrays.toString(getHiddenLayers())
           + " was set but modelType is softmax (no hidden layers); use modelType=mlp");
@@ -653,8 +656,83 @@ public class SharpnessAwareClassifier
       throw new IllegalArgumentException("label column '" + getLabelCol() + "' implies " + numClasses
           + " classes; labels must be class indices 0..K-1 (use StringIndexer)");
     }
+    if (getModelType().equals("cnn")) {  // #14
+      return Network.cnn(cnnInputShape(numFeatures), getLayers(), numClasses, Activation.parse(getActivation()), head);
+    }
     return getModelType().equals("softmax") ? Network.linear(numFeatures, numClasses, head)
         : Network.mlp(numFeatures, getHiddenLayers(), numClasses, Activation.parse(getActivation()), head);
+  }
+
+  // ---------------------------------------------------------------- #14: convolutional networks
+  /** The default {@code layers}: a small LeNet-style network for 28x28 images such as Fashion-MNIST. */
+  public static final String DEFAULT_CNN_LAYERS = "conv 16 5x5 pad 2, maxpool 2, conv 32 5x5 pad 2, maxpool 2, dense 128";
+
+  private Param<String> layers;
+  private IntArrayParam inputShape;
+
+  private void initCnnParams() {
+    layers = new Param<>(this, "layers", "modelType cnn: the layers before the output layer, comma-separated, e.g. '"
+        + DEFAULT_CNN_LAYERS + "' (items: conv F KxK [stride S] [pad P], maxpool K [stride S], avgpool K [stride S], "
+        + "globalavgpool, flatten, dense N; see io.github.sparksam.nn.layers.Architecture)",
+        (Function1<String, Object> & Serializable) v -> v != null && !v.isBlank());
+    inputShape = new IntArrayParam(this, "inputShape", "modelType cnn: channels, height, width of a row's features "
+        + "(stored NCHW); empty: 1 x s x s when the feature length is a square s*s",
+        (Function1<int[], Object> & Serializable) a -> a.length == 0
+            || (a.length == 3 && Arrays.stream(a).allMatch(x -> x >= 1)));
+    setDefault(layers, DEFAULT_CNN_LAYERS);
+    setDefault(inputShape, new int[0]);
+  }
+
+  public Param<String> layers() { return layers; }
+  public IntArrayParam inputShape() { return inputShape; }
+  public String getLayers() { return $(layers); }
+  public int[] getInputShape() { return $(inputShape); }
+  public SharpnessAwareClassifier setLayers(String v) { return (SharpnessAwareClassifier) set(layers, v); }
+  public SharpnessAwareClassifier setInputShape(int[] v) { return (SharpnessAwareClassifier) set(inputShape, v); }
+
+  /**
+   * modelType cnn: the row shape for {@code numFeatures} features, checked against the feature
+   * length (-1: not known yet, only the layers are checked), with the {@code layers} parsed.
+   * Called before the data is read when the length is known from the schema, and again once it is.
+   */
+  private Shape cnnInputShape(int numFeatures) {
+    int[] s = getInputShape();
+    Shape shape;
+    if (s.length == 3) {
+      shape = new Shape(s[0], s[1], s[2]);
+      if (numFeatures >= 0 && shape.size() != numFeatures) {
+        throw new IllegalArgumentException("inputShape " + shape + " holds " + shape.size() + " values per row but the "
+            + "features have length " + numFeatures);
+      }
+    } else {
+      if (numFeatures < 0) return null;
+      int side = (int) Math.round(Math.sqrt(numFeatures));
+      if (side * side != numFeatures) {
+        throw new IllegalArgumentException("modelType cnn needs inputShape (channels, height, width): the feature length "
+            + numFeatures + " is not a square");
+      }
+      shape = new Shape(1, side, side);
+    }
+    Network.cnn(shape, getLayers(), 2, Activation.parse(getActivation()), Network.Head.MULTINOMIAL);  // checks layers
+    return shape;
+  }
+
+  /**
+   * The feature length: from the schema (inputCols, or vector metadata) where it says, else from the
+   * first row (one small job); -1 for an empty input (reported later as empty data).
+   */
+  private int declaredFeatureLength(Dataset<?> dataset) {
+    if (getInputCols().length > 0) return getInputCols().length;
+    boolean array = ArrayFeatures.isArray(dataset.schema(), getFeaturesCol());
+    if (!array) {
+      int size = org.apache.spark.ml.attribute.AttributeGroup.fromStructField(dataset.schema().apply(getFeaturesCol()))
+          .size();
+      if (size >= 0) return size;
+    }
+    Object[] first = (Object[]) dataset.select(getFeaturesCol()).limit(1).collect();
+    if (first.length == 0 || ((Row) first[0]).isNullAt(0)) return -1;
+    Object v = ((Row) first[0]).get(0);
+    return v instanceof Vector vec ? vec.size() : ((Row) first[0]).getList(0).size();
   }
 
   @Override public SharpnessAwareClassifier copy(ParamMap extra) { return defaultCopy(extra); }

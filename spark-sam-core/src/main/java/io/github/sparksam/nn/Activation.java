@@ -7,17 +7,19 @@ import java.util.Locale;
 /** Hidden-layer non-linearity; the derivative is expressed through the activation's output. */
 public enum Activation {
   RELU {
-    @Override void forward(ComputeBackend be, Buf z, int len) { be.relu(z, len); }
-    @Override void backward(ComputeBackend be, Buf a, Buf delta, int len) { be.reluBackward(a, delta, len); }
+    @Override public void forward(ComputeBackend be, Buf z, int len) { be.relu(z, len); }
+    @Override public void backward(ComputeBackend be, Buf a, Buf delta, int len) { be.reluBackward(a, delta, len); }
   },
   TANH {
-    @Override void forward(ComputeBackend be, Buf z, int len) { be.tanh(z, len); }
-    @Override void backward(ComputeBackend be, Buf a, Buf delta, int len) { be.tanhBackward(a, delta, len); }
+    @Override public void forward(ComputeBackend be, Buf z, int len) { be.tanh(z, len); }
+    @Override public void backward(ComputeBackend be, Buf a, Buf delta, int len) { be.tanhBackward(a, delta, len); }
   };
 
-  abstract void forward(ComputeBackend be, Buf z, int len);
+  /** {@code z = f(z)} in place. */
+  public abstract void forward(ComputeBackend be, Buf z, int len);
 
-  abstract void backward(ComputeBackend be, Buf a, Buf delta, int len);
+  /** {@code delta *= f'(z)}, expressed through the output {@code a = f(z)}. */
+  public abstract void backward(ComputeBackend be, Buf a, Buf delta, int len);
 
   public static Activation parse(String s) {
     try {

@@ -1,14 +1,20 @@
 package io.github.sparksam.nn;
 
-import dev.ludovic.netlib.blas.BLAS;
+import io.github.sparksam.backend.Buf;
+import io.github.sparksam.backend.ComputeBackend;
+import io.github.sparksam.backend.CpuBackend;
 import io.github.sparksam.backend.LossStats;
+import io.github.sparksam.nn.layers.Layer;
+import io.github.sparksam.nn.layers.LayerBuffers;
+import java.util.Arrays;
 
 /**
  * Loss, gradient and exact Hessian-vector products of a {@link Network} on a block of rows, in
  * double precision: Pearlmutter's R-operator (Pearlmutter 1994, "Fast exact multiplication by the
- * Hessian"), i.e. forward-mode differentiation of the backward pass along a direction {@code v}.
+ * Hessian"), i.e. forward-mode differentiation of the backward pass along a direction {@code v},
+ * chained through each layer's own R-operator ({@link Layer#rForward}, {@link Layer#rBackward}).
  * For softmax/logistic regression this is the closed form {@code sum_i w_i (x_i x_i^T) (x) (diag(p_i) - p_i p_i^T)};
- * for an MLP it is exact up to the relu kinks (the relu's second derivative is taken as 0, as every
+ * for an MLP or a CNN it is exact up to the relu kinks and max-pooling ties (the relu's second derivative is taken as 0, as every
  * autodiff HVP does). One forward and one backward pass are shared by all directions of a call, so
  * several probe vectors cost one sweep over the rows.
  *
@@ -16,64 +22,59 @@ import io.github.sparksam.backend.LossStats;
  * caller's. Not thread-safe: one per task.
  */
 public final class CurvatureWorkspace {
+  /** Doubles of per-row buffers above which a call is split into sub-blocks (keeps CNN sweeps in memory). */
+  private static final long MAX_BUFFER_DOUBLES = 16L << 20;
+
   private final Network net;
-  private final int[] s;          // layer sizes
-  private final int L;            // number of layers with weights
-  private final int[] wOff;
-  private final int[] bOff;
-  private final boolean tanh;
+  private final Layer[] layers;
+  private final ComputeBackend be = CpuBackend.FLOAT64;
   private final boolean binomial;
+  private final int rowsPerPass;
   private int cap;
-  private double[][] a;           // a[0] unused (input), a[l] post-activation (a[L] = logits)
-  private double[][] delta;       // delta[l]: d(loss sum)/d z_l
-  private double[][] e;           // e[l] = W_{l+1}^T delta_{l+1} (before the activation derivative), l < L
-  private double[][] ra;          // R(a_l)
-  private double[][] rz;          // R(z_l)
-  private double[][] rdelta;      // R(delta_l)
+  private Buf.DoubleBuf input;    // the block's rows, copied from the caller's array
+  private Buf.DoubleBuf[] out;    // out[i]: output of layer i (out[L-1] = logits)
+  private Buf.DoubleBuf[] dOut;   // d(loss sum)/d out[i]
+  private Buf.DoubleBuf[] rOut;   // R(out[i])
+  private Buf.DoubleBuf[] rdOut;  // R(dOut[i])
+  private LayerBuffers[] buffers;
   private double[] p;             // probabilities (numOutputs x n)
 
   CurvatureWorkspace(Network net, int maxRows) {
     this.net = net;
-    int[] hidden = net.hiddenLayers();
-    this.L = hidden.length + 1;
-    this.s = new int[L + 1];
-    s[0] = net.numFeatures();
-    System.arraycopy(hidden, 0, s, 1, hidden.length);
-    s[L] = net.numOutputs();
-    wOff = new int[L + 1];
-    bOff = new int[L + 1];
-    for (int l = 1; l <= L; l++) {
-      wOff[l] = net.layout().tensor("W" + l).offset();
-      bOff[l] = net.layout().tensor("b" + l).offset();
-    }
-    tanh = net.activation() == Activation.TANH;
+    this.layers = net.layers().toArray(new Layer[0]);
     binomial = net.head() == Network.Head.BINOMIAL;
-    ensure(Math.max(1, maxRows));
+    long perRow = net.numFeatures() + 4L * Arrays.stream(layers).mapToLong(l -> l.outputShape().size()).sum()
+        + Arrays.stream(layers).mapToLong(Layer::colsPerRow).max().orElse(0);
+    rowsPerPass = (int) Math.max(1, Math.min(Integer.MAX_VALUE, MAX_BUFFER_DOUBLES / perRow));
+    ensure(Math.max(1, Math.min(maxRows, rowsPerPass)));
   }
 
   public Network network() { return net; }
 
   private void ensure(int n) {
     if (n <= cap) return;
-    a = new double[L + 1][];
-    delta = new double[L + 1][];
-    e = new double[L + 1][];
-    ra = new double[L + 1][];
-    rz = new double[L + 1][];
-    rdelta = new double[L + 1][];
-    for (int l = 1; l <= L; l++) {
-      a[l] = new double[s[l] * n];
-      delta[l] = new double[s[l] * n];
-      e[l] = new double[s[l] * n];
-      ra[l] = new double[s[l] * n];
-      rz[l] = new double[s[l] * n];
-      rdelta[l] = new double[s[l] * n];
+    int len = layers.length;
+    input = new Buf.DoubleBuf(new double[net.numFeatures() * n]);
+    out = new Buf.DoubleBuf[len];
+    dOut = new Buf.DoubleBuf[len];
+    rOut = new Buf.DoubleBuf[len];
+    rdOut = new Buf.DoubleBuf[len];
+    buffers = new LayerBuffers[len];
+    int maxCols = 0;
+    for (Layer l : layers) maxCols = Math.max(maxCols, l.colsPerRow());
+    Buf cols = maxCols == 0 ? null : new Buf.DoubleBuf(new double[maxCols * n]);
+    for (int i = 0; i < len; i++) {
+      int size = layers[i].outputShape().size() * n;
+      out[i] = new Buf.DoubleBuf(new double[size]);
+      dOut[i] = new Buf.DoubleBuf(new double[size]);
+      rOut[i] = new Buf.DoubleBuf(new double[size]);
+      rdOut[i] = new Buf.DoubleBuf(new double[size]);
+      int idx = layers[i].indicesPerRow();
+      buffers[i] = new LayerBuffers(cols, idx == 0 ? null : new int[idx * n]);
     }
-    p = new double[s[L] * n];
+    p = new double[net.numOutputs() * n];
     cap = n;
   }
-
-  private static BLAS blas() { return BLAS.getInstance(); }
 
   /**
    * For {@code n} rows ({@code x}: numFeatures x n column-major from {@code xOff}; labels and
@@ -83,53 +84,36 @@ public final class CurvatureWorkspace {
    */
   public void accumulate(double[] w, double[] x, int xOff, int n, double[] labels, double[] weights, int rowOff,
                          double[] grad, double[][] vs, double[][] hv, LossStats stats) {
+    for (int from = 0; from < n; from += rowsPerPass) {
+      int m = Math.min(rowsPerPass, n - from);
+      block(w, x, xOff + from * net.numFeatures(), m, labels, weights, rowOff + from, grad, vs, hv, stats);
+    }
+  }
+
+  private void block(double[] w, double[] x, int xOff, int n, double[] labels, double[] weights, int rowOff,
+                     double[] grad, double[][] vs, double[][] hv, LossStats stats) {
     ensure(n);
-    forward(w, x, xOff, n);
+    System.arraycopy(x, xOff, input.a, 0, net.numFeatures() * n);
+    Buf wb = new Buf.DoubleBuf(w);
+    for (int i = 0; i < layers.length; i++) layers[i].forward(be, wb, in(i), n, out[i], buffers[i]);
     head(n, labels, weights, rowOff, stats);
     boolean needBackward = grad != null || (vs != null && vs.length > 0);
     if (!needBackward) return;
-    // backward for the gradient; keep delta_l and e_l for the R pass
-    for (int l = L; l >= 1; l--) {
-      int m = s[l], k = s[l - 1];
-      if (grad != null) {
-        blas().dgemm("N", "T", m, k, n, 1.0, delta[l], 0, m, in(l, x), inOff(l, xOff), k, 1.0, grad, wOff[l], m);
-        rowSums(delta[l], m, n, grad, bOff[l], 1.0);
-      }
-      if (l > 1) {
-        blas().dgemm("T", "N", k, n, m, 1.0, w, wOff[l], m, delta[l], 0, m, 0.0, e[l - 1], 0, k);
-        double[] al = a[l - 1], dl = delta[l - 1], el = e[l - 1];
-        for (int i = 0; i < k * n; i++) dl[i] = el[i] * fprime(al[i]);
-      }
+    // backward for the gradient; keep every dOut for the R pass
+    Buf gb = grad == null ? null : new Buf.DoubleBuf(grad);
+    for (int i = layers.length - 1; i >= 0; i--) {
+      layers[i].backward(be, wb, in(i), out[i], dOut[i], n, gb, i == 0 ? null : dOut[i - 1], buffers[i]);
     }
     if (vs == null) return;
-    for (int j = 0; j < vs.length; j++) rPass(w, vs[j], x, xOff, n, weights, rowOff, hv[j]);
+    for (int j = 0; j < vs.length; j++) rPass(wb, new Buf.DoubleBuf(vs[j]), n, weights, rowOff, new Buf.DoubleBuf(hv[j]));
   }
 
-  private double[] in(int l, double[] x) { return l == 1 ? x : a[l - 1]; }
-
-  private int inOff(int l, int xOff) { return l == 1 ? xOff : 0; }
-
-  private double fprime(double act) {
-    return tanh ? 1 - act * act : (act > 0 ? 1.0 : 0.0);
-  }
-
-  private void forward(double[] w, double[] x, int xOff, int n) {
-    for (int l = 1; l <= L; l++) {
-      int m = s[l], k = s[l - 1];
-      double[] z = a[l];
-      for (int j = 0; j < n; j++) System.arraycopy(w, bOff[l], z, j * m, m);
-      blas().dgemm("N", "N", m, n, k, 1.0, w, wOff[l], m, in(l, x), inOff(l, xOff), k, 1.0, z, 0, m);
-      if (l < L) {
-        if (tanh) for (int i = 0; i < m * n; i++) z[i] = Math.tanh(z[i]);
-        else for (int i = 0; i < m * n; i++) if (z[i] < 0) z[i] = 0;
-      }
-    }
-  }
+  private Buf in(int i) { return i == 0 ? input : out[i - 1]; }
 
   /** Probabilities, loss statistics and delta_L = w_i (p_i - y_i). */
   private void head(int n, double[] labels, double[] weights, int rowOff, LossStats stats) {
-    double[] z = a[L], d = delta[L];
-    int c = s[L];
+    double[] z = out[layers.length - 1].a, d = dOut[layers.length - 1].a;
+    int c = net.numOutputs();
     for (int j = 0; j < n; j++) {
       double wt = weights == null ? 1.0 : weights[rowOff + j];
       int y = (int) labels[rowOff + j];
@@ -165,22 +149,14 @@ public final class CurvatureWorkspace {
     }
   }
 
-  private void rPass(double[] w, double[] v, double[] x, int xOff, int n, double[] weights, int rowOff, double[] hv) {
-    // R forward: Rz_l = W_l R(a_{l-1}) + V_l a_{l-1} + vb_l; R(a_l) = f'(a_l) Rz_l
-    for (int l = 1; l <= L; l++) {
-      int m = s[l], k = s[l - 1];
-      double[] r = rz[l];
-      for (int j = 0; j < n; j++) System.arraycopy(v, bOff[l], r, j * m, m);
-      blas().dgemm("N", "N", m, n, k, 1.0, v, wOff[l], m, in(l, x), inOff(l, xOff), k, 1.0, r, 0, m);
-      if (l > 1) blas().dgemm("N", "N", m, n, k, 1.0, w, wOff[l], m, ra[l - 1], 0, k, 1.0, r, 0, m);
-      if (l < L) {
-        double[] al = a[l], ral = ra[l];
-        for (int i = 0; i < m * n; i++) ral[i] = fprime(al[i]) * r[i];
-      }
+  private void rPass(Buf w, Buf v, int n, double[] weights, int rowOff, Buf hv) {
+    int last = layers.length - 1;
+    for (int i = 0; i <= last; i++) {
+      layers[i].rForward(be, w, v, in(i), i == 0 ? null : rOut[i - 1], out[i], n, rOut[i], buffers[i]);
     }
     // R of the head: R(delta_L) = w_i (diag(p) - p p^T) Rz_L  (binomial: w_i p (1-p) Rz)
-    int c = s[L];
-    double[] rzL = rz[L], rdL = rdelta[L];
+    int c = net.numOutputs();
+    double[] rzL = rOut[last].a, rdL = rdOut[last].a;
     for (int j = 0; j < n; j++) {
       double wt = weights == null ? 1.0 : weights[rowOff + j];
       int base = j * c;
@@ -192,32 +168,9 @@ public final class CurvatureWorkspace {
         for (int k = 0; k < c; k++) rdL[base + k] = wt * p[base + k] * (rzL[base + k] - dot);
       }
     }
-    // R backward
-    for (int l = L; l >= 1; l--) {
-      int m = s[l], k = s[l - 1];
-      blas().dgemm("N", "T", m, k, n, 1.0, rdelta[l], 0, m, in(l, x), inOff(l, xOff), k, 1.0, hv, wOff[l], m);
-      if (l > 1) blas().dgemm("N", "T", m, k, n, 1.0, delta[l], 0, m, ra[l - 1], 0, k, 1.0, hv, wOff[l], m);
-      rowSums(rdelta[l], m, n, hv, bOff[l], 1.0);
-      if (l > 1) {
-        // R(e_{l-1}) = V_l^T delta_l + W_l^T R(delta_l)
-        double[] re = rdelta[l - 1];
-        blas().dgemm("T", "N", k, n, m, 1.0, v, wOff[l], m, delta[l], 0, m, 0.0, re, 0, k);
-        blas().dgemm("T", "N", k, n, m, 1.0, w, wOff[l], m, rdelta[l], 0, m, 1.0, re, 0, k);
-        double[] al = a[l - 1], el = e[l - 1], ral = ra[l - 1];
-        for (int i = 0; i < k * n; i++) {
-          double r = fprime(al[i]) * re[i];
-          // tanh: d f'(z)/dz = -2 a (1 - a^2), so R(f'(z)) e = -2 a R(a) e; relu: 0
-          if (tanh) r += -2 * al[i] * ral[i] * el[i];
-          re[i] = r;
-        }
-      }
-    }
-  }
-
-  private static void rowSums(double[] d, int rows, int cols, double[] out, int off, double scale) {
-    for (int j = 0; j < cols; j++) {
-      int b = j * rows;
-      for (int r = 0; r < rows; r++) out[off + r] += scale * d[b + r];
+    for (int i = last; i >= 0; i--) {
+      layers[i].rBackward(be, w, v, in(i), i == 0 ? null : rOut[i - 1], out[i], rOut[i], dOut[i], rdOut[i], n, hv,
+          i == 0 ? null : rdOut[i - 1], buffers[i]);
     }
   }
 }

@@ -5,15 +5,26 @@ import io.github.sparksam.backend.ComputeBackend;
 import io.github.sparksam.backend.CpuBackend;
 import io.github.sparksam.backend.LossStats;
 import io.github.sparksam.backend.Precision;
+import io.github.sparksam.nn.layers.ActivationLayer;
+import io.github.sparksam.nn.layers.Architecture;
+import io.github.sparksam.nn.layers.DenseLayer;
+import io.github.sparksam.nn.layers.Layer;
+import io.github.sparksam.nn.layers.LayerBuffers;
+import io.github.sparksam.nn.layers.Shape;
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * A feed-forward classifier on one flat parameter vector: dense layers with a hidden activation,
- * then a softmax (multinomial) or sigmoid (binomial, one logit) cross-entropy head. With no hidden
- * layers it is softmax / logistic regression. Layer {@code l} has a weight matrix {@code W_l}
- * ({@code out x in}, column-major) followed by its bias; the layout records which is which.
+ * A feed-forward classifier on one flat parameter vector: a stack of {@link Layer}s (dense,
+ * convolution, pooling, flatten, activations), then a softmax (multinomial) or sigmoid (binomial,
+ * one logit) cross-entropy head. With one dense layer it is softmax / logistic regression; dense
+ * layers with an activation between them make an MLP; {@link #cnn} builds a convolutional network
+ * from an {@link Architecture} specification. Each layer owns its tensors in the {@link ParamLayout}
+ * (which records weight vs bias) and its block forward, backward and R-operator, so the training
+ * loop, the rules and the measures see only the flat vector.
  *
  * <p>Forward and backward work on a block of {@code n} rows at once (GEMMs through the
  * {@link ComputeBackend}); per-task buffers live in a {@link Workspace} so that nothing big is
@@ -25,82 +36,114 @@ public final class Network implements Serializable {
   /** How the last layer's outputs become class probabilities. */
   public enum Head { MULTINOMIAL, BINOMIAL }
 
-  private final int[] sizes;          // input, hidden..., output units
+  private final Shape input;
+  private final Layer[] layers;
   private final Activation activation;
   private final Head head;
   private final int numClasses;
   private final ParamLayout layout;
+  /** The convolutional network's {@code layers} specification (normal form); null for softmax and MLPs. */
+  private final String architecture;
 
-  private Network(int numFeatures, int[] hidden, int numClasses, Activation activation, Head head) {
+  private Network(Shape input, List<Layer> layers, int numClasses, Activation activation, Head head,
+                  String architecture) {
+    this.input = input;
+    this.layers = layers.toArray(new Layer[0]);
+    this.activation = activation;
+    this.head = head;
+    this.numClasses = numClasses;
+    this.architecture = architecture;
+    ParamLayout.Builder b = new ParamLayout.Builder();
+    int number = 0;
+    for (Layer l : this.layers) if (l.hasParams()) l.declareTensors(b, ++number);
+    this.layout = b.build();
+  }
+
+  private static int outputsOf(int numFeatures, int numClasses, Head head) {
     if (numFeatures < 1) throw new IllegalArgumentException("numFeatures must be >= 1, got " + numFeatures);
     if (numClasses < 2) throw new IllegalArgumentException("numClasses must be >= 2, got " + numClasses);
     if (head == Head.BINOMIAL && numClasses != 2) {
       throw new IllegalArgumentException("the binomial head needs exactly 2 classes, got " + numClasses);
     }
-    for (int h : hidden) if (h < 1) throw new IllegalArgumentException("hidden layer sizes must be >= 1, got " + Arrays.toString(hidden));
-    this.sizes = new int[hidden.length + 2];
-    sizes[0] = numFeatures;
-    System.arraycopy(hidden, 0, sizes, 1, hidden.length);
-    sizes[sizes.length - 1] = head == Head.BINOMIAL ? 1 : numClasses;
-    this.activation = activation;
-    this.head = head;
-    this.numClasses = numClasses;
-    ParamLayout.Builder b = new ParamLayout.Builder();
-    for (int l = 1; l < sizes.length; l++) {
-      b.add("W" + l, sizes[l], sizes[l - 1], ParamLayout.Kind.WEIGHT);
-      b.add("b" + l, sizes[l], 1, ParamLayout.Kind.BIAS);
-    }
-    this.layout = b.build();
+    return head == Head.BINOMIAL ? 1 : numClasses;
   }
 
   /** Softmax regression (multinomial) or logistic regression (binomial). */
   public static Network linear(int numFeatures, int numClasses, Head head) {
-    return new Network(numFeatures, new int[0], numClasses, Activation.RELU, head);
+    return mlp(numFeatures, new int[0], numClasses, Activation.RELU, head);
   }
 
   /** A multi-layer perceptron with the given hidden layer sizes. */
   public static Network mlp(int numFeatures, int[] hidden, int numClasses, Activation activation, Head head) {
-    return new Network(numFeatures, hidden.clone(), numClasses, activation, head);
+    int outputs = outputsOf(numFeatures, numClasses, head);
+    for (int h : hidden) if (h < 1) throw new IllegalArgumentException("hidden layer sizes must be >= 1, got " + Arrays.toString(hidden));
+    List<Layer> ls = new ArrayList<>();
+    Shape s = Shape.flat(numFeatures);
+    for (int h : hidden) {
+      DenseLayer d = new DenseLayer(s, h);
+      ls.add(d);
+      ls.add(new ActivationLayer(d.outputShape(), activation));
+      s = d.outputShape();
+    }
+    ls.add(new DenseLayer(s, outputs));
+    return new Network(Shape.flat(numFeatures), ls, numClasses, activation, head, null);
+  }
+
+  /**
+   * A convolutional network on rows of shape {@code input} (stored NCHW), built from the
+   * {@code layers} specification (see {@link Architecture}); every convolution and dense layer is
+   * followed by {@code activation}, and the output layer is appended.
+   */
+  public static Network cnn(Shape input, String layers, int numClasses, Activation activation, Head head) {
+    int outputs = outputsOf(input.size(), numClasses, head);
+    Architecture a = Architecture.build(layers, input, outputs, activation);
+    return new Network(input, a.layers(), numClasses, activation, head, a.canonical());
   }
 
   public ParamLayout layout() { return layout; }
 
   public int numParams() { return layout.size(); }
 
-  public int numFeatures() { return sizes[0]; }
+  public int numFeatures() { return input.size(); }
+
+  /** The shape of one input row. */
+  public Shape inputShape() { return input; }
 
   public int numClasses() { return numClasses; }
 
   /** Number of logits per row: 1 for the binomial head, else numClasses. */
-  public int numOutputs() { return sizes[sizes.length - 1]; }
+  public int numOutputs() { return layers[layers.length - 1].outputShape().size(); }
 
   public Head head() { return head; }
 
   public Activation activation() { return activation; }
 
-  public int[] hiddenLayers() { return Arrays.copyOfRange(sizes, 1, sizes.length - 1); }
+  /** The layers, activations and output layer included. */
+  public List<Layer> layers() { return List.of(layers); }
+
+  /** True for a network built by {@link #cnn}. */
+  public boolean isConvolutional() { return architecture != null; }
+
+  /** The {@link #cnn} specification in normal form; null for softmax regression and MLPs. */
+  public String architecture() { return architecture; }
+
+  /** Widths of the hidden dense layers (the MLP's hidden layers). */
+  public int[] hiddenLayers() {
+    List<Integer> w = new ArrayList<>();
+    for (int i = 0; i < layers.length - 1; i++) if (layers[i] instanceof DenseLayer d) w.add(d.units());
+    return w.stream().mapToInt(Integer::intValue).toArray();
+  }
 
   /**
-   * Initial parameters: zeros for linear models; He (relu) or Glorot (tanh) normal weights and
-   * zero biases for MLPs, from {@code seed}.
+   * Initial parameters: zeros for linear models; He (relu) or Glorot (tanh) normal weights (dense
+   * matrices and convolution kernels, in layer order) and zero biases otherwise, from {@code seed}.
    */
   public double[] initialParams(long seed) {
     double[] w = new double[numParams()];
-    if (sizes.length == 2) return w;
+    if (layers.length == 1) return w;
     SplittableRandom rnd = new SplittableRandom(seed);
-    for (int l = 1; l < sizes.length; l++) {
-      ParamLayout.Tensor t = layout.tensor("W" + l);
-      int fanIn = sizes[l - 1], fanOut = sizes[l];
-      double std = activation == Activation.RELU ? Math.sqrt(2.0 / fanIn) : Math.sqrt(2.0 / (fanIn + fanOut));
-      for (int i = 0; i < t.size(); i++) w[t.offset() + i] = std * gaussian(rnd);
-    }
+    for (Layer l : layers) l.initialize(w, rnd, activation);
     return w;
-  }
-
-  private static double gaussian(SplittableRandom r) {
-    // Box-Muller; SplittableRandom has no nextGaussian on Java 17
-    double u1 = r.nextDouble(), u2 = r.nextDouble();
-    return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
   }
 
   /**
@@ -125,17 +168,12 @@ public final class Network implements Serializable {
     ComputeBackend be = ws.backend;
     ws.ensure(n);
     Buf in = x;
-    for (int l = 1; l < sizes.length; l++) {
-      ParamLayout.Tensor w = layout.tensors().get(2 * (l - 1));
-      ParamLayout.Tensor b = layout.tensors().get(2 * (l - 1) + 1);
-      Buf out = ws.act[l];
-      int m = sizes[l], k = sizes[l - 1];
-      be.gemm(false, false, m, n, k, 1.0, params, w.offset(), m, in, 0, k, 0.0, out, 0, m);
-      be.addBias(out, m, n, params, b.offset());
-      if (l < sizes.length - 1) activation.forward(be, out, m * n);
+    for (int i = 0; i < layers.length; i++) {
+      Buf out = ws.output(i, in);
+      layers[i].forward(be, params, in, n, out, ws.buffers[i]);
       in = out;
     }
-    return ws.act[sizes.length - 1];
+    return in;
   }
 
   /** Weighted loss (and accuracy) statistics of {@code n} rows, without gradient. */
@@ -167,24 +205,17 @@ public final class Network implements Serializable {
   public void lossAndGradient(Buf params, Buf x, int n, double[] labels, double[] weights, int rowOff,
                               double smoothing, Buf grad, Workspace ws, LossStats stats, DeltaHook hook) {
     ComputeBackend be = ws.backend;
-    int last = sizes.length - 1;
     Buf logits = forward(params, x, n, ws);
-    Buf delta = ws.delta[last % 2];
+    int cur = 0;
+    Buf delta = ws.delta[cur];
     applyHead(be, logits, n, labels, weights, rowOff, smoothing, delta, stats);
     if (hook != null) hook.adjust(logits, delta, n, stats);
-    for (int l = last; l >= 1; l--) {
-      ParamLayout.Tensor w = layout.tensors().get(2 * (l - 1));
-      ParamLayout.Tensor b = layout.tensors().get(2 * (l - 1) + 1);
-      int m = sizes[l], k = sizes[l - 1];
-      Buf in = l == 1 ? x : ws.act[l - 1];
-      be.gemm(false, true, m, k, n, 1.0, delta, 0, m, in, 0, k, 1.0, grad, w.offset(), m);
-      be.addRowSums(delta, m, n, grad, b.offset());
-      if (l > 1) {
-        Buf prev = ws.delta[(l - 1) % 2];
-        be.gemm(true, false, k, n, m, 1.0, params, w.offset(), m, delta, 0, m, 0.0, prev, 0, k);
-        activation.backward(be, ws.act[l - 1], prev, k * n);
-        delta = prev;
-      }
+    for (int i = layers.length - 1; i >= 0; i--) {
+      Buf in = i == 0 ? x : ws.outputs[i - 1];
+      Buf dx = i == 0 ? null : ws.inPlace(i) ? delta : ws.delta[1 - cur];
+      layers[i].backward(be, params, in, ws.outputs[i], delta, n, grad, dx, ws.buffers[i]);
+      if (dx != null && dx != delta) cur = 1 - cur;
+      delta = dx;
     }
   }
 
@@ -215,16 +246,30 @@ public final class Network implements Serializable {
   public Workspace predictionWorkspace() { return new Workspace(CpuBackend.FLOAT64, 1); }
 
   @Override public String toString() {
+    if (architecture != null) {
+      return "CNN(" + input + ": " + architecture + " -> " + numOutputs() + ", " + activation.paramValue() + "), "
+          + numParams() + " params";
+    }
+    int[] hidden = hiddenLayers();
+    int[] sizes = new int[hidden.length + 2];
+    sizes[0] = numFeatures();
+    System.arraycopy(hidden, 0, sizes, 1, hidden.length);
+    sizes[sizes.length - 1] = numOutputs();
     String kind = sizes.length == 2 ? (head == Head.BINOMIAL ? "LogisticRegression" : "SoftmaxRegression") : "MLP";
     return kind + Arrays.toString(sizes) + (sizes.length > 2 ? "(" + activation.paramValue() + ")" : "")
         + ", " + numParams() + " params";
   }
 
-  /** Per-thread buffers: activations of each layer and two ping-pong delta buffers. */
+  /**
+   * Per-thread buffers: each layer's output (in-place layers share their input's), two ping-pong
+   * delta buffers, the shared im2col matrix and per-layer index buffers; grown only when a larger
+   * block arrives.
+   */
   public final class Workspace {
     final ComputeBackend backend;
-    final Buf[] act = new Buf[sizes.length];
+    final Buf[] outputs = new Buf[layers.length];
     final Buf[] delta = new Buf[2];
+    final LayerBuffers[] buffers = new LayerBuffers[layers.length];
     private int capacity;
     private Buf paramBuf;
     private Buf inputBuf;
@@ -236,15 +281,29 @@ public final class Network implements Serializable {
 
     public ComputeBackend backend() { return backend; }
 
+    /** Layer {@code i} works in place (never the first: it must not overwrite the caller's input). */
+    boolean inPlace(int i) { return i > 0 && layers[i].inPlace(); }
+
+    Buf output(int i, Buf in) {
+      if (inPlace(i)) outputs[i] = in;
+      return outputs[i];
+    }
+
     void ensure(int n) {
       if (n <= capacity) return;
-      int maxUnits = 0;
-      for (int l = 1; l < sizes.length; l++) {
-        act[l] = backend.allocate(sizes[l] * n);
-        maxUnits = Math.max(maxUnits, sizes[l]);
+      int maxUnits = 0, maxCols = 0;
+      for (int i = 0; i < layers.length; i++) {
+        if (!inPlace(i)) outputs[i] = backend.allocate(layers[i].outputShape().size() * n);
+        maxUnits = Math.max(maxUnits, layers[i].outputShape().size());
+        maxCols = Math.max(maxCols, layers[i].colsPerRow());
       }
       delta[0] = backend.allocate(maxUnits * n);
       delta[1] = backend.allocate(maxUnits * n);
+      Buf cols = maxCols == 0 ? null : backend.allocate(maxCols * n);
+      for (int i = 0; i < layers.length; i++) {
+        int idx = layers[i].indicesPerRow();
+        buffers[i] = new LayerBuffers(cols, idx == 0 ? null : new int[idx * n]);
+      }
       capacity = n;
     }
 
@@ -261,8 +320,8 @@ public final class Network implements Serializable {
     }
 
     Buf input(double[] features) {
-      if (inputBuf == null) inputBuf = backend.allocate(sizes[0]);
-      inputBuf.setFrom(features, 0, 0, sizes[0]);
+      if (inputBuf == null) inputBuf = backend.allocate(numFeatures());
+      inputBuf.setFrom(features, 0, 0, numFeatures());
       return inputBuf;
     }
   }

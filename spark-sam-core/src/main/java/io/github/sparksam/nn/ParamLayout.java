@@ -64,6 +64,9 @@ public final class ParamLayout implements Serializable {
       return this;
     }
 
+    /** Parameters so far: the offset of the next tensor. */
+    public int size() { return size; }
+
     public ParamLayout build() { return new ParamLayout(new ArrayList<>(tensors), size); }
   }
 }

@@ -193,7 +193,7 @@ class BadInputTest extends SparkTestBase {
         new Object[] {"optimizer", (Consumer<SharpnessAwareClassifier>) e -> e.setOptimizer("sgdx")},
         new Object[] {"momentum", (Consumer<SharpnessAwareClassifier>) e -> e.setMomentum(1.0)},
         new Object[] {"labelSmoothing", (Consumer<SharpnessAwareClassifier>) e -> e.setLabelSmoothing(1.0)},
-        new Object[] {"modelType", (Consumer<SharpnessAwareClassifier>) e -> e.setModelType("cnn")},
+        new Object[] {"modelType", (Consumer<SharpnessAwareClassifier>) e -> e.setModelType("resnet")},
         new Object[] {"hiddenLayers", (Consumer<SharpnessAwareClassifier>) e -> e.setHiddenLayers(new int[] {8, 0})},
         new Object[] {"activation", (Consumer<SharpnessAwareClassifier>) e -> e.setActivation("gelu2")},
         new Object[] {"precision", (Consumer<SharpnessAwareClassifier>) e -> e.setPrecision("float16")},

@@ -51,7 +51,7 @@ public class BenchCommand implements Callable<Integer> {
    * {@code aggregation=allReduce} as {@code NAME-allreduce}, and {@code sgd} with {@code tree} as {@code sgd-tree}.
    */
   static final List<String> SPARK_SAM_CASES = List.of("sgd", "sgd-local", "msam", "sam-global", "asam", "saf", "mesa",
-      "softmax-sgd");
+      "softmax-sgd", "cnn");  // #14: cnn (and cnn-allreduce)
   static final String ALL_REDUCE = "-allreduce";
   static final String TREE = "-tree";
   static final List<String> ALL_CASES = allCases();
@@ -63,7 +63,7 @@ public class BenchCommand implements Callable<Integer> {
     all.addAll(SPARK_SAM_CASES);
     for (String c : SPARK_SAM_CASES) if (!c.equals("sgd-local")) all.add(c + ALL_REDUCE);
     all.add("sgd" + TREE);
-    all.addAll(List.of("mllib-mlp-lbfgs", "mllib-mlp-gd", "mllib-lr", "torch"));
+    all.addAll(List.of("mllib-mlp-lbfgs", "mllib-mlp-gd", "mllib-lr", "torch", "torch-cnn"));  // #14: torch-cnn
     return List.copyOf(all);
   }
 
@@ -76,7 +76,8 @@ public class BenchCommand implements Callable<Integer> {
   boolean quick;
   @Option(names = "--cases", split = ",", description = "Cases to run (default: all). One of: plain, sgd, sgd-local, msam, "
       + "sam-global, asam, saf, mesa, softmax-sgd (each but sgd-local also as NAME-allreduce: aggregation=allReduce), "
-      + "sgd-tree (aggregation=tree), mllib-mlp-lbfgs, mllib-mlp-gd, mllib-lr, torch")
+      + "sgd-tree (aggregation=tree), mllib-mlp-lbfgs, mllib-mlp-gd, mllib-lr, torch; cnn (also cnn-allreduce) and "
+      + "torch-cnn, the default cnn layers")
   List<String> cases;
   @Option(names = "--epochs", description = "Default: ${DEFAULT-VALUE}") int epochs = 3;
   @Option(names = "--repeats", description = "Runs per case. Default: ${DEFAULT-VALUE}") int repeats = 3;
@@ -204,7 +205,7 @@ public class BenchCommand implements Callable<Integer> {
         console.printf("spark-sam bench: %dx rows: %.0f cached bytes per row%n", f, bytesPerRow.get(f));
       }
       for (String c : run) {
-        boolean ours = !c.equals("plain") && !c.startsWith("mllib") && !c.equals("torch");
+        boolean ours = !c.equals("plain") && !c.startsWith("mllib") && !c.startsWith("torch");  // #14: torch-cnn
         if (f != 1 && !ours) continue;        // the baselines run on 1x only
         String name = scaling && ours ? c + "@" + f + "x" : c;
         console.printf("spark-sam bench: %s ...%n", name);
@@ -293,8 +294,8 @@ public class BenchCommand implements Callable<Integer> {
         return new CaseResult(c, "MLlib LogisticRegression multinomial, maxIter " + iters + " (time = whole fit)", secs,
             accs, iters, null);
       }
-      case "torch" -> {
-        return torch(localTrain, secs, accs, steps);
+      case "torch", "torch-cnn" -> {  // #14: torch-cnn, the cnn case's architecture in PyTorch
+        return torch(c, localTrain, secs, accs, steps);
       }
       default -> {
         SharpnessAwareClassifier est = estimator(c);
@@ -344,6 +345,8 @@ public class BenchCommand implements Callable<Integer> {
       case "saf" -> e.setRule("saf").setSafLag(1).setKlStartEpoch(0);
       case "mesa" -> e.setRule("mesa").setKlStartEpoch(0);
       case "softmax-sgd" -> e.setModelType("softmax");
+      case "cnn" -> e.setModelType("cnn").setInputShape(new int[] {1, 28, 28})  // #14
+          .setLayers(SharpnessAwareClassifier.DEFAULT_CNN_LAYERS);
       default -> throw new IllegalArgumentException(c);
     };
   }
@@ -372,6 +375,7 @@ public class BenchCommand implements Callable<Integer> {
       case "saf" -> "SAF (lambda 0.3, tau 5, lag 1, term on from epoch 2)";
       case "mesa" -> "MESA (lambda 0.8, tau 5, EMA 0.999, term on from epoch 2)";
       case "softmax-sgd" -> "softmax regression, SGD (compare with mllib-lr)";
+      case "cnn" -> "CNN [" + SharpnessAwareClassifier.DEFAULT_CNN_LAYERS + "], SGD, one Spark job per step";  // #14
       default -> c;
     };
   }
@@ -403,9 +407,11 @@ public class BenchCommand implements Callable<Integer> {
     return model.transform(test).filter("prediction = label").count() / (double) test.count();
   }
 
-  private CaseResult torch(LocalData localTrain, List<double[]> secs, List<double[]> accs, long steps) throws Exception {
+  private CaseResult torch(String c, LocalData localTrain, List<double[]> secs, List<double[]> accs, long steps)
+      throws Exception {
+    String arch = c.equals("torch-cnn") ? "CNN [" + SharpnessAwareClassifier.DEFAULT_CNN_LAYERS + "]" : "MLP";  // #14
     if (!Files.isExecutable(Path.of(python)) || new ProcessBuilder(python, "-c", "import torch").start().waitFor() != 0) {
-      return new CaseResult("torch", "PyTorch MLP on the CPU", secs, accs, steps,
+      return new CaseResult(c, "PyTorch " + arch + " on the CPU", secs, accs, steps,
           "skipped: " + python + " cannot import torch (apt-get install python3-torch)");
     }
     Path script = Files.createTempFile("spark-sam-torch", ".py");
@@ -416,7 +422,8 @@ public class BenchCommand implements Callable<Integer> {
     String torchVersion = null;
     for (int r = 0; r < repeats; r++) {
       ObjectNode a = json.createObjectNode().put("threads", torchThreads).put("seed", seed + r).put("dir", data)
-          .put("limit", limit).put("lr", lr).put("batch", batchSize).put("epochs", epochs);
+          .put("limit", limit).put("lr", lr).put("batch", batchSize).put("epochs", epochs)
+          .put("model", c.equals("torch-cnn") ? "cnn" : "mlp");
       a.set("hidden", json.valueToTree(hidden));
       Process p = new ProcessBuilder(python, script.toString(), a.toString()).redirectErrorStream(false).start();
       String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -430,7 +437,7 @@ public class BenchCommand implements Callable<Integer> {
       torchVersion = res.get("torch").asText();
     }
     Files.deleteIfExists(script);
-    return new CaseResult("torch", "PyTorch " + torchVersion + " MLP on the CPU, " + torchThreads + " threads, plain SGD",
+    return new CaseResult(c, "PyTorch " + torchVersion + " " + arch + " on the CPU, " + torchThreads + " threads, plain SGD",
         secs, accs, steps, null);
   }
 

@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
         description = "Train a classifier on Fashion-MNIST; write summary.json, training-curves.png and model/ to --out.")
 public class TrainCommand implements Callable<Integer> {
 
-    static final List<String> MODELS = List.of("softmax", "mlp");
+    static final List<String> MODELS = List.of("softmax", "mlp", "cnn");
     static final List<String> ACTIVATIONS = List.of("relu", "tanh");
     static final List<String> OPTIMIZERS = List.of("sgd", "momentum", "nesterov", "adam", "adamw");
     static final List<String> SCHEDULES = List.of("constant", "step", "cosine");
@@ -52,8 +52,18 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", description = "Use the first N training rows; 0 = all. Default: ${DEFAULT-VALUE}")
     int limit = 0;
 
-    @Option(names = "--model", description = "softmax | mlp. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--model", description = "softmax | mlp | cnn. Default: ${DEFAULT-VALUE}")
     String model = "mlp";
+
+    // #14: convolutional networks
+    @Option(names = "--layers", paramLabel = "SPEC", description = "cnn: layers before the output layer, e.g. "
+            + "'conv 16 5x5 pad 2, maxpool 2, dense 128' (see docs/CNN.md). Default: "
+            + SharpnessAwareClassifier.DEFAULT_CNN_LAYERS)
+    String layers = SharpnessAwareClassifier.DEFAULT_CNN_LAYERS;
+
+    @Option(names = "--input-shape", paramLabel = "C,H,W", description = "cnn: channels,height,width of a row. "
+            + "Default: ${DEFAULT-VALUE} (Fashion-MNIST)")
+    String inputShape = "1,28,28";
 
     @Option(names = "--hidden", split = ",", paramLabel = "N", description = "Hidden layer sizes, comma-separated (mlp). Default: 128")
     int[] hidden = {128};
@@ -227,6 +237,10 @@ public class TrainCommand implements Callable<Integer> {
         positive("--curvature-rows", curvatureRows);
         nonNegative("--limit", limit);
         nonNegative("--partitions", partitions);
+        if (model.equals("cnn")) {  // #14: a bad --layers or --input-shape fails before Spark starts
+            io.github.sparksam.nn.Network.cnn(io.github.sparksam.nn.layers.Shape.parse(inputShape), layers, 10,
+                    io.github.sparksam.nn.Activation.parse(activation), io.github.sparksam.nn.Network.Head.MULTINOMIAL);
+        }
         if (hidden == null || hidden.length == 0 || Arrays.stream(hidden).anyMatch(h -> h <= 0)) {
             throw new IllegalArgumentException("--hidden needs positive layer sizes, got " + Arrays.toString(hidden));
         }
@@ -336,6 +350,10 @@ public class TrainCommand implements Callable<Integer> {
         if (lambda != null) {
             clf.setSafLambda(lambda).setMesaLambda(lambda);
         }
+        if (model.equals("cnn")) {  // #14
+            io.github.sparksam.nn.layers.Shape s = io.github.sparksam.nn.layers.Shape.parse(inputShape);
+            clf.setLayers(layers).setInputShape(new int[] {s.channels(), s.height(), s.width()});
+        }
         io.github.sparksam.sharpness.CurvatureTracker tracker = null;
         if (curvatureEvery > 0) {
             tracker = new io.github.sparksam.sharpness.CurvatureTracker(train,
@@ -358,6 +376,10 @@ public class TrainCommand implements Callable<Integer> {
         String blas = fitted.hasSummary() && fitted.summary().blas() != null ? fitted.summary().blas() : BlasInfo.describe();
 
         Map<String, Object> config = config(spark, parts, trainRows, testRows);
+        if (model.equals("cnn")) {  // #14: the architecture as built
+            config.put("network", fitted.network().toString());
+        }
+        console.printf("spark-sam train: model %s%n", fitted.network());
         if (fitted.hasSummary() && fitted.summary().aggregation() != null) {
             config.put("aggregation", fitted.summary().aggregation());   // what auto resolved to
         }
@@ -369,7 +391,7 @@ public class TrainCommand implements Callable<Integer> {
         }
         SummaryWriter.write(dir, "summary.json", summary);
         String title = String.format(Locale.ROOT, "%s %s, %s%s, lr %s, batch %d: test accuracy %.4f",
-                model, model.equals("mlp") ? Arrays.toString(hidden) : "", optimizer,
+                model, model.equals("mlp") ? Arrays.toString(hidden) : model.equals("cnn") ? "[" + layers + "]" : "", optimizer,
                 rule.equals("none") ? "" : " + " + rule, lr, batchSize, testMetrics.accuracy());
         Charts.writePng(Charts.trainingCurves(title, epochMetrics, trainMetrics, testMetrics), dir,
                 "training-curves.png", 900, 700);
@@ -443,7 +465,12 @@ public class TrainCommand implements Callable<Integer> {
         c.put("data", data);
         c.put("limit", limit);
         c.put("model", model);
-        c.put("hidden", hidden);
+        if (model.equals("cnn")) {  // #14
+            c.put("layers", layers);
+            c.put("inputShape", inputShape);
+        } else {
+            c.put("hidden", hidden);
+        }
         c.put("activation", activation);
         c.put("optimizer", optimizer);
         c.put("epochs", epochs);

@@ -1,4 +1,5 @@
-# The bench's PyTorch reference: the same ReLU MLP (784-hidden...-10, default hidden 128), plain SGD, batch and learning rate
+# The bench's PyTorch reference: the same ReLU MLP (784-hidden...-10, default hidden 128) or, with model=cnn, the cnn
+# case's network; plain SGD, batch and learning rate
 # as spark-sam's, on the CPU with a given number of threads. Prints one JSON object on stdout.
 import gzip, json, struct, sys, time
 import numpy as np
@@ -29,12 +30,20 @@ def main():
     y = torch.tensor(idx(tl)[:lim], dtype=torch.long)
     tx = torch.tensor(idx(vi).reshape(-1, 784), dtype=torch.float32) / 255.0
     ty = torch.tensor(idx(vl), dtype=torch.long)
-    hidden = a["hidden"] if isinstance(a["hidden"], list) else [a["hidden"]]
-    layers, width = [], 784
-    for h in hidden:
-        layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
-        width = h
-    model = torch.nn.Sequential(*layers, torch.nn.Linear(width, 10))
+    if a.get("model") == "cnn":
+        # spark-sam's default cnn layers: conv 16 5x5 pad 2, maxpool 2, conv 32 5x5 pad 2, maxpool 2, dense 128
+        x, tx = x.reshape(-1, 1, 28, 28), tx.reshape(-1, 1, 28, 28)
+        nn = torch.nn
+        model = nn.Sequential(nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                              nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+    else:
+        hidden = a["hidden"] if isinstance(a["hidden"], list) else [a["hidden"]]
+        layers, width = [], 784
+        for h in hidden:
+            layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
+            width = h
+        model = torch.nn.Sequential(*layers, torch.nn.Linear(width, 10))
     opt = torch.optim.SGD(model.parameters(), lr=a["lr"])
     lossf = torch.nn.CrossEntropyLoss()
     n, b = x.shape[0], a["batch"]

@@ -67,7 +67,7 @@ class SparkSamCliTest {
     void badValuesExit2WithOneLine() {
         for (String[] args : new String[][]{
                 {"train", "--epochs", "abc", "--out", "x"},
-                {"train", "--model", "cnn", "--out", "x"},
+                {"train", "--model", "resnet", "--out", "x"},
                 {"train", "--lr", "-1", "--out", "x"},
                 {"train"},                                  // --out is required
                 {},                                         // no command

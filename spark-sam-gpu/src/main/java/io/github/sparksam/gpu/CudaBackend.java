@@ -2,6 +2,7 @@ package io.github.sparksam.gpu;
 
 import io.github.sparksam.backend.Buf;
 import io.github.sparksam.backend.ComputeBackend;
+import io.github.sparksam.backend.Conv2dGeometry;
 import io.github.sparksam.backend.CpuBackend;
 import io.github.sparksam.backend.LossStats;
 import io.github.sparksam.backend.Precision;
@@ -210,6 +211,21 @@ public final class CudaBackend implements ComputeBackend {
   }
 
   @Override public void copy(Buf src, int srcOff, Buf dst, int dstOff, int len) { cpu.copy(src, srcOff, dst, dstOff, len); }
+
+  // #14: sliding-window kernels run on the host through the CPU implementation (no CUDA kernels yet)
+  @Override public void im2col(Buf x, int n, Conv2dGeometry g, Buf cols) { cpu.im2col(x, n, g, cols); }
+
+  @Override public void col2im(Buf cols, int n, Conv2dGeometry g, Buf dx) { cpu.col2im(cols, n, g, dx); }
+
+  @Override public void maxPool(Buf x, int n, Conv2dGeometry g, Buf y, int[] argmax) { cpu.maxPool(x, n, g, y, argmax); }
+
+  @Override public void gather(Buf x, int[] index, int len, Buf y) { cpu.gather(x, index, len, y); }
+
+  @Override public void scatterAdd(Buf dy, int[] index, int len, Buf dx, int dxLen) { cpu.scatterAdd(dy, index, len, dx, dxLen); }
+
+  @Override public void avgPool(Buf x, int n, Conv2dGeometry g, Buf y) { cpu.avgPool(x, n, g, y); }
+
+  @Override public void avgPoolBackward(Buf dy, int n, Conv2dGeometry g, Buf dx) { cpu.avgPoolBackward(dy, n, g, dx); }
 
   @Override public String toString() { return "CudaBackend(" + precision.paramValue() + ", device " + defaultDevice + ")"; }
 }
