@@ -617,8 +617,8 @@ public class SharpnessAwareClassifier
 
   // created by field initializers (after the Scala trait initializers have filled the uid, before initParams)
   private final DoubleParam tol = new DoubleParam(this, "tol", "lbfgs: convergence tolerance (> 0), as MLlib's "
-      + "LogisticRegression tol: stop when the objective's relative improvement or the gradient norm (relative to "
-      + "the objective) falls below it, or after epochs iterations", ParamValidators.gt(0));
+      + "LogisticRegression tol: stop when the objective stalls (within tol * |f(w0)| over 20 iterations) or the "
+      + "gradient norm falls below max(tol * |f|, 1e-8), or after epochs iterations", ParamValidators.gt(0));
   private final IntParam lbfgsHistorySize = new IntParam(this, "lbfgsHistorySize", "lbfgs: correction pairs kept "
       + "(m, >= 1)", ParamValidators.gtEq(1));
 

@@ -15,8 +15,8 @@ import breeze.optimize.LBFGS;
  * driver. Breeze's strong-Wolfe line search picks the step, so there is no learning rate.
  *
  * <p>Convergence is Breeze's (and therefore MLlib's) default check: stop after {@code maxIter}
- * iterations, or when the objective improved by at most {@code tol} (relative) over the last
- * iterations, or when {@code ||grad|| <= max(tol * |f|, 1e-8)}. Giving MLlib and this class the
+ * iterations; or when the objective is within {@code tol * |f(w0)|} of the largest of its last 20
+ * values; or when {@code ||grad|| <= max(tol * |f|, 1e-8)}; or when the line search fails. Giving MLlib and this class the
  * same {@code tol} therefore means the same stopping rule.
  *
  * <p>The objective is any {@link Objective}; each call is typically one distributed pass (see
