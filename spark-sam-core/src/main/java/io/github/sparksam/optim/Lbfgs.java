@@ -86,9 +86,7 @@ public final class Lbfgs {
       return v;
     });
     LBFGS<DenseVector<Object>> lbfgs = new LBFGS<>(maxIter, historySize, tol, space);
-    @SuppressWarnings("unchecked")  // the adapter is a DiffFunction[DenseVector[Double]], erased to Object
-    CachedDiffFunction<DenseVector<Object>> cached = new CachedDiffFunction<>((breeze.optimize.DiffFunction) fn,
-        space.copy());
+    CachedDiffFunction<DenseVector<Object>> cached = new CachedDiffFunction<>(fn, space.copy());
     scala.collection.Iterator<FirstOrderMinimizer.State<DenseVector<Object>, Object, Object>> it =
         lbfgs.iterations(cached, new DenseVector$mcD$sp(w0.clone()));
     FirstOrderMinimizer.State<DenseVector<Object>, Object, Object> state = null;
