@@ -8,11 +8,13 @@ import io.github.sparksam.data.InputColumns;
 import io.github.sparksam.nn.Activation;
 import io.github.sparksam.nn.Network;
 import io.github.sparksam.nn.layers.Shape;
+import io.github.sparksam.optim.Lbfgs;
 import io.github.sparksam.optim.LearningRateSchedule;
 import io.github.sparksam.optim.Optimizer;
 import io.github.sparksam.optim.Optimizers;
 import io.github.sparksam.train.Checkpoint;
 import io.github.sparksam.train.DistributedTrainer;
+import io.github.sparksam.train.FullBatchLbfgs;
 import io.github.sparksam.sam.RuleSettings;
 import io.github.sparksam.sam.Rules;
 import io.github.sparksam.train.TrainingConfig;
@@ -159,8 +161,8 @@ public class SharpnessAwareClassifier
     activation = new Param<>(this, "activation", "hidden-layer activation: relu or tanh", oneOf(ACTIVATIONS));
     family = new Param<>(this, "family", "output head: auto (binomial for 2 classes, else multinomial), binomial "
         + "(one logit, sigmoid) or multinomial (softmax)", oneOf(FAMILIES));
-    optimizer = new Param<>(this, "optimizer", "base optimizer: " + String.join(", ", Optimizers.NAMES),
-        oneOf(Optimizers.NAMES));
+    optimizer = new Param<>(this, "optimizer", "base optimizer: " + String.join(", ", OPTIMIZERS) + " (lbfgs: "
+        + "full-batch L-BFGS, epochs = its maxIter, see tol)", oneOf(OPTIMIZERS)); // #16
     learningRate = new DoubleParam(this, "learningRate", "learning rate (> 0)", ParamValidators.gt(0));
     momentum = new DoubleParam(this, "momentum", "momentum of the momentum and nesterov optimizers, in [0, 1)",
         ParamValidators.inRange(0, 1, true, false));
@@ -566,6 +568,7 @@ public class SharpnessAwareClassifier
   }
 
   @Override public SharpnessAwareClassificationModel train(Dataset<?> dataset) {
+    if (getOptimizer().equals(LBFGS)) checkLbfgs(); // #16
     io.github.sparksam.backend.ComputeBackends.checkDriverSide(
         io.github.sparksam.backend.ComputeBackends.Mode.parse(getComputeBackend()));
     Dataset<Row> df = withFeatures(dataset);
@@ -598,6 +601,7 @@ public class SharpnessAwareClassifier
       }
       int numClasses = declaredClasses > 0 ? declaredClasses : (int) Math.max(2, ds.maxLabel() + 1);
       Network net = network(ds.numFeatures(), numClasses);
+      if (getOptimizer().equals(LBFGS)) return fitLbfgs(blocked, ds, net); // #16
       TrainingConfig cfg = new TrainingConfig(getBatchSize(), getEpochs(), getSeed(), getLocalSteps(), prec,
           getLabelSmoothing(), getOptimizer().equals("adamw") ? 0.0 : getWeightDecay(),
           ruleSettings().clipsDescent() ? getMaxGradNorm() : 0.0, 1024);   // #16: clipping=ascent leaves g2 alone
@@ -734,6 +738,64 @@ public class SharpnessAwareClassifier
     Object v = ((Row) first[0]).get(0);
     return v instanceof Vector vec ? vec.size() : ((Row) first[0]).getList(0).size();
   }
+
+  // #16 ---------------------------------------------------------- optimizer=lbfgs (full-batch, Breeze L-BFGS)
+  /** The optimizer param's values: the step optimizers of {@link Optimizers} and full-batch {@code lbfgs}. */
+  public static final String LBFGS = "lbfgs";
+  static final String[] OPTIMIZERS = java.util.stream.Stream.concat(Arrays.stream(Optimizers.NAMES),
+      java.util.stream.Stream.of(LBFGS)).toArray(String[]::new);
+
+  // created by field initializers (after the Scala trait initializers have filled the uid, before initParams)
+  private final DoubleParam tol = new DoubleParam(this, "tol", "lbfgs: convergence tolerance (> 0), as MLlib's "
+      + "LogisticRegression tol: stop when the objective stalls (within tol * |f(w0)| over 20 iterations) or the "
+      + "gradient norm falls below max(tol * |f|, 1e-8), or after epochs iterations", ParamValidators.gt(0));
+  private final IntParam lbfgsHistorySize = new IntParam(this, "lbfgsHistorySize", "lbfgs: correction pairs kept "
+      + "(m, >= 1)", ParamValidators.gtEq(1));
+
+  {
+    setDefault(tol, 1e-6);
+    setDefault(lbfgsHistorySize, 10);
+  }
+
+  public DoubleParam tol() { return tol; }
+  public IntParam lbfgsHistorySize() { return lbfgsHistorySize; }
+  public double getTol() { return (Double) $(tol); }
+  public int getLbfgsHistorySize() { return (Integer) $(lbfgsHistorySize); }
+  public SharpnessAwareClassifier setTol(double v) { return (SharpnessAwareClassifier) set(tol, v); }
+  public SharpnessAwareClassifier setLbfgsHistorySize(int v) { return (SharpnessAwareClassifier) set(lbfgsHistorySize, v); }
+
+  /** Rejects, before any data is read, the settings that have no meaning for full-batch L-BFGS. */
+  private void checkLbfgs() {
+    java.util.List<String> bad = new java.util.ArrayList<>();
+    if (!getRule().equals("none")) {
+      bad.add("rule=" + getRule() + " (the sharpness-aware rules perturb minibatch gradient steps; L-BFGS takes "
+          + "line-search steps on the full-batch objective: use rule=none, or a step optimizer such as sgd or adam)");
+    }
+    if (getLocalSteps() > 1) bad.add("localSteps=" + getLocalSteps() + " (L-BFGS is synchronous full-batch)");
+    if (getLabelSmoothing() > 0) bad.add("labelSmoothing=" + getLabelSmoothing());
+    if (getMaxGradNorm() > 0) bad.add("maxGradNorm=" + getMaxGradNorm() + " (the line search sets the step)");
+    if (!getCheckpointDir().isBlank() || !getResumeFrom().isBlank()) bad.add("checkpointDir/resumeFrom");
+    if (getComputeBackend().equals("gpu")) bad.add("computeBackend=gpu (its passes run on the CPU in float64)");
+    if (!bad.isEmpty()) {
+      throw new IllegalArgumentException("optimizer lbfgs does not support " + String.join("; ", bad));
+    }
+  }
+
+  /** Full-batch L-BFGS on the cached blocks ({@link FullBatchLbfgs}); weightDecay is the L2 penalty (MLlib's regParam). */
+  private SharpnessAwareClassificationModel fitLbfgs(JavaRDD<BlockedPartition> blocked, DataSummary ds, Network net) {
+    FullBatchLbfgs fit = new FullBatchLbfgs(blocked, ds, net, getWeightDecay(),
+        new Lbfgs(getEpochs(), getLbfgsHistorySize(), getTol())).setEpochListener(epochListener);
+    TrainingResult result;
+    try {
+      result = fit.train(net.initialParams(getSeed()));
+    } catch (Exception e) {
+      throw SparkErrors.rethrow(e);
+    }
+    SharpnessAwareClassificationModel model = new SharpnessAwareClassificationModel(uid(), net, result.params());
+    model.setSummary(result.summary());
+    return (SharpnessAwareClassificationModel) copyValues(model, ParamMap.empty()).setParent(this);
+  }
+  // #16 end
 
   @Override public SharpnessAwareClassifier copy(ParamMap extra) { return defaultCopy(extra); }
 

@@ -1,53 +1,51 @@
 package io.github.sparksam.multiplicity;
 
-/** Cholesky factor {@code H = L L^T} of a small symmetric positive-definite matrix, and solves with it. */
+import dev.ludovic.netlib.blas.BLAS;
+import dev.ludovic.netlib.lapack.LAPACK;
+import org.netlib.util.intW;
+
+/**
+ * Cholesky factor {@code H = L L^T} of a small symmetric positive-definite matrix, and solves with
+ * it, by LAPACK ({@code dpotrf}/{@code dpotrs} through {@code dev.ludovic.netlib}, Spark's own
+ * LAPACK binding: native when the machine has one, else its pure-Java port).
+ */
 final class Cholesky {
   private final int n;
-  private final double[] l;   // row-major lower triangle, n x n
+  private final double[] l;   // the factor in LAPACK's column-major storage (lower triangle used), n x n
 
   private Cholesky(int n, double[] l) {
     this.n = n;
     this.l = l;
   }
 
-  /** Factors {@code h}; null when it is not (numerically) positive definite. */
+  /** Factors {@code h} (only its lower triangle is read); null when it is not (numerically) positive definite. */
   static Cholesky of(double[][] h) {
     int n = h.length;
-    double[] l = new double[n * n];
-    for (int i = 0; i < n; i++) {
-      for (int j = 0; j <= i; j++) {
-        double s = h[i][j];
-        for (int k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
-        if (i == j) {
-          if (!(s > 1e-300) || !Double.isFinite(s)) return null;
-          l[i * n + i] = Math.sqrt(s);
-        } else {
-          l[i * n + j] = s / l[j * n + j];
-        }
+    double[] a = new double[n * n];
+    for (int j = 0; j < n; j++) {
+      for (int i = j; i < n; i++) {
+        double v = h[i][j];
+        if (!Double.isFinite(v)) return null;
+        a[i + j * n] = v;
       }
     }
-    return new Cholesky(n, l);
+    intW info = new intW(0);
+    LAPACK.getInstance().dpotrf("L", n, a, Math.max(1, n), info);
+    if (info.val < 0) throw new IllegalStateException("dpotrf: argument " + (-info.val) + " is invalid");
+    return info.val == 0 ? new Cholesky(n, a) : null;   // info > 0: the leading minor of that order is not PD
   }
 
   /** {@code H^{-1} b}. */
   double[] solve(double[] b) {
-    double[] y = new double[n];
-    for (int i = 0; i < n; i++) {
-      double s = b[i];
-      for (int k = 0; k < i; k++) s -= l[i * n + k] * y[k];
-      y[i] = s / l[i * n + i];
-    }
-    for (int i = n - 1; i >= 0; i--) {
-      double s = y[i];
-      for (int k = i + 1; k < n; k++) s -= l[k * n + i] * y[k];
-      y[i] = s / l[i * n + i];
-    }
-    return y;
+    if (b.length != n) throw new IllegalArgumentException("right-hand side has " + b.length + " entries, expected " + n);
+    double[] x = b.clone();
+    intW info = new intW(0);
+    LAPACK.getInstance().dpotrs("L", n, 1, l, Math.max(1, n), x, Math.max(1, n), info);
+    if (info.val != 0) throw new IllegalStateException("dpotrs failed: info " + info.val);
+    return x;
   }
 
   static double dot(double[] a, double[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) s += a[i] * b[i];
-    return s;
+    return BLAS.getInstance().ddot(a.length, a, 1, b, 1);
   }
 }

@@ -20,5 +20,9 @@
  * io.github.sparksam.optim.CosineDecay}, {@link io.github.sparksam.optim.LinearWarmup}) map the
  * 0-based update index to a rate. {@link io.github.sparksam.optim.GradientClipping} clips by
  * global norm. {@link io.github.sparksam.optim.Optimizers} builds all of these from names.
+ *
+ * <p>{@link io.github.sparksam.optim.Lbfgs} is the exception to the step-rule shape: full-batch
+ * L-BFGS through Breeze, which owns its iteration and line search and calls back for the objective
+ * (the estimator's {@code optimizer=lbfgs}, driven by {@code train.FullBatchLbfgs}).
  */
 package io.github.sparksam.optim;

@@ -63,7 +63,7 @@ public class BenchCommand implements Callable<Integer> {
     all.addAll(SPARK_SAM_CASES);
     for (String c : SPARK_SAM_CASES) if (!c.equals("sgd-local")) all.add(c + ALL_REDUCE);
     all.add("sgd" + TREE);
-    all.addAll(List.of("mllib-mlp-lbfgs", "mllib-mlp-gd", "mllib-lr", "torch", "torch-cnn"));  // #14: torch-cnn
+    all.addAll(List.of("mllib-mlp-lbfgs", "mllib-mlp-gd", "mllib-lr", "softmax-lbfgs", "torch", "torch-cnn"));
     return List.copyOf(all);
   }
 
@@ -76,9 +76,17 @@ public class BenchCommand implements Callable<Integer> {
   boolean quick;
   @Option(names = "--cases", split = ",", description = "Cases to run (default: all). One of: plain, sgd, sgd-local, msam, "
       + "sam-global, asam, saf, mesa, softmax-sgd (each but sgd-local also as NAME-allreduce: aggregation=allReduce), "
-      + "sgd-tree (aggregation=tree), mllib-mlp-lbfgs, mllib-mlp-gd, mllib-lr, torch; cnn (also cnn-allreduce) and "
-      + "torch-cnn, the default cnn layers")
+      + "sgd-tree (aggregation=tree), mllib-mlp-lbfgs, mllib-mlp-gd, mllib-lr, softmax-lbfgs (full-batch L-BFGS), torch; "
+      + "cnn (also cnn-allreduce) and torch-cnn, the default cnn layers")
   List<String> cases;
+  // #16: softmax regression by L-BFGS, ours (softmax-lbfgs) against MLlib's (mllib-lr), same objective and stopping rule
+  @Option(names = "--lr-iterations", description = "maxIter of mllib-lr and softmax-lbfgs (--quick: 3). Default: ${DEFAULT-VALUE}")
+  int lrIterations = 100;
+  @Option(names = "--lr-tol", description = "tol of mllib-lr and softmax-lbfgs. Default: ${DEFAULT-VALUE}")
+  double lrTol = 1e-6;
+  @Option(names = "--lr-reg", description = "L2 penalty of mllib-lr (regParam, standardization off) and softmax-lbfgs "
+      + "(weightDecay). Default: ${DEFAULT-VALUE}")
+  double lrReg = 1e-4;
   @Option(names = "--epochs", description = "Default: ${DEFAULT-VALUE}") int epochs = 3;
   @Option(names = "--repeats", description = "Runs per case. Default: ${DEFAULT-VALUE}") int repeats = 3;
   @Option(names = "--limit", description = "Training rows; 0 = all. Default: ${DEFAULT-VALUE}") int limit = 0;
@@ -160,6 +168,9 @@ public class BenchCommand implements Callable<Integer> {
     if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("--lr must be > 0, got " + lr);
     if (localSteps < 1) throw new IllegalArgumentException("--local-steps must be >= 1, got " + localSteps);
     if (partitions < 0) throw new IllegalArgumentException("--partitions must be >= 0, got " + partitions);
+    if (lrIterations < 1) throw new IllegalArgumentException("--lr-iterations must be >= 1, got " + lrIterations); // #16
+    if (!(lrTol > 0) || Double.isInfinite(lrTol)) throw new IllegalArgumentException("--lr-tol must be > 0, got " + lrTol); // #16
+    if (!(lrReg >= 0) || Double.isInfinite(lrReg)) throw new IllegalArgumentException("--lr-reg must be >= 0, got " + lrReg); // #16
     for (int f : replicate) if (f < 1) throw new IllegalArgumentException("--replicate factors must be >= 1, got " + f);
     for (int h : hidden) if (h < 1) throw new IllegalArgumentException("--hidden widths must be >= 1, got " + h);
     if (driverBytes != null) {
@@ -282,17 +293,40 @@ public class BenchCommand implements Callable<Integer> {
         return new CaseResult(c, "MLlib MultilayerPerceptronClassifier " + solver + ", maxIter " + mllibIter
             + " (time = whole fit)", secs, accs, mllibIter, null);
       }
-      case "mllib-lr" -> {
-        int iters = quick ? 3 : 50;
+      case "mllib-lr" -> { // #16: the objective and stopping rule of softmax-lbfgs
+        int iters = quick ? 3 : lrIterations;
+        String note = null;
         for (int r = 0; r < repeats; r++) {
-          LogisticRegression m = new LogisticRegression().setFamily("multinomial").setMaxIter(iters);
+          LogisticRegression m = new LogisticRegression().setFamily("multinomial").setMaxIter(iters).setTol(lrTol)
+              .setRegParam(lrReg).setElasticNetParam(0).setStandardization(false);
           long t0 = System.nanoTime();
           var model = m.fit(train);
           secs.add(new double[] {(System.nanoTime() - t0) / 1e9});
           accs.add(new double[] {accuracy(model, test)});
+          double[] h = model.summary().objectiveHistory();
+          note = String.format(Locale.ROOT, "%d iterations, objective %.6f", model.summary().totalIterations(),
+              h[h.length - 1]);
         }
-        return new CaseResult(c, "MLlib LogisticRegression multinomial, maxIter " + iters + " (time = whole fit)", secs,
-            accs, iters, null);
+        return new CaseResult(c, "MLlib LogisticRegression multinomial L-BFGS, maxIter " + iters + ", tol " + lrTol
+            + ", regParam " + lrReg + ", standardization off (time = whole fit)", secs, accs, iters, note);
+      }
+      case "softmax-lbfgs" -> { // #16
+        int iters = quick ? 3 : lrIterations;
+        String note = null;
+        for (int r = 0; r < repeats; r++) {
+          SharpnessAwareClassifier m = new SharpnessAwareClassifier().setModelType("softmax").setOptimizer("lbfgs")
+              .setEpochs(iters).setTol(lrTol).setWeightDecay(lrReg).setPrecision("float64").setSeed(seed)
+              .setNumPartitions(parts);
+          long t0 = System.nanoTime();
+          var model = m.fit(train);
+          secs.add(new double[] {(System.nanoTime() - t0) / 1e9});
+          accs.add(new double[] {accuracy(model, test)});
+          var ep = model.summary().epochs();
+          note = String.format(Locale.ROOT, "%d iterations, objective %.6f", ep.size(),
+              ep.get(ep.size() - 1).ruleMetrics().get("objective"));
+        }
+        return new CaseResult(c, "spark-sam softmax regression, optimizer=lbfgs (Breeze), maxIter " + iters + ", tol "
+            + lrTol + ", weightDecay " + lrReg + ", float64 (time = whole fit)", secs, accs, iters, note);
       }
       case "torch", "torch-cnn" -> {  // #14: torch-cnn, the cnn case's architecture in PyTorch
         return torch(c, localTrain, secs, accs, steps);

@@ -35,7 +35,7 @@ public class TrainCommand implements Callable<Integer> {
 
     static final List<String> MODELS = List.of("softmax", "mlp", "cnn");
     static final List<String> ACTIVATIONS = List.of("relu", "tanh");
-    static final List<String> OPTIMIZERS = List.of("sgd", "momentum", "nesterov", "adam", "adamw");
+    static final List<String> OPTIMIZERS = List.of("sgd", "momentum", "nesterov", "adam", "adamw", "lbfgs"); // #16 lbfgs
     static final List<String> SCHEDULES = List.of("constant", "step", "cosine");
     static final List<String> PRECISIONS = List.of("float32", "float64");
     static final List<String> RULES = List.of("none", "sam", "asam", "saf", "mesa");
@@ -71,8 +71,16 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--activation", description = "relu | tanh. Default: ${DEFAULT-VALUE}")
     String activation = "relu";
 
-    @Option(names = "--optimizer", description = "sgd | momentum | nesterov | adam | adamw. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--optimizer", description = "sgd | momentum | nesterov | adam | adamw | lbfgs (full-batch L-BFGS: "
+            + "--epochs is its maxIter; no learning rate, batch size or --rule). Default: ${DEFAULT-VALUE}")
     String optimizer = "sgd";
+
+    // #16 L-BFGS settings
+    @Option(names = "--tol", description = "lbfgs: convergence tolerance, as MLlib LogisticRegression's tol. Default: ${DEFAULT-VALUE}")
+    double tol = 1e-6;
+
+    @Option(names = "--lbfgs-history", paramLabel = "M", description = "lbfgs: correction pairs kept. Default: ${DEFAULT-VALUE}")
+    int lbfgsHistory = 10;
 
     @Option(names = "--epochs", description = "Default: ${DEFAULT-VALUE}")
     int epochs = 5;
@@ -212,6 +220,12 @@ public class TrainCommand implements Callable<Integer> {
         oneOf("--model", model, MODELS);
         oneOf("--activation", activation, ACTIVATIONS);
         oneOf("--optimizer", optimizer, OPTIMIZERS);
+        if (!(tol > 0) || Double.isInfinite(tol)) throw new IllegalArgumentException("--tol must be > 0, got " + tol); // #16
+        if (lbfgsHistory < 1) throw new IllegalArgumentException("--lbfgs-history must be >= 1, got " + lbfgsHistory); // #16
+        if (optimizer.equalsIgnoreCase("lbfgs") && !rule.equalsIgnoreCase("none")) { // #16
+            throw new IllegalArgumentException("--rule " + rule + " cannot be combined with --optimizer lbfgs (full-batch "
+                    + "L-BFGS takes line-search steps; the sharpness-aware rules need a step optimizer such as sgd)");
+        }
         oneOf("--schedule", schedule, SCHEDULES);
         oneOf("--precision", precision, PRECISIONS);
         oneOf("--rule", rule, RULES);
@@ -318,7 +332,7 @@ public class TrainCommand implements Callable<Integer> {
 
         SharpnessAwareClassifier clf = new SharpnessAwareClassifier()
                 .setModelType(model)
-                .setHiddenLayers(hidden)
+                .setHiddenLayers(model.equals("mlp") ? hidden : new int[0]) // #16: --model softmax failed (hidden was always set)
                 .setActivation(activation)
                 .setOptimizer(optimizer)
                 .setLearningRate(lr)
@@ -346,7 +360,8 @@ public class TrainCommand implements Callable<Integer> {
                 .setEmaDecay(emaDecay)
                 .setCheckpointDir(checkpointDir == null ? "" : checkpointDir)
                 .setCheckpointInterval(checkpointEvery)
-                .setResumeFrom(resumeFrom == null ? "" : resumeFrom);
+                .setResumeFrom(resumeFrom == null ? "" : resumeFrom)
+                .setTol(tol).setLbfgsHistorySize(lbfgsHistory); // #16
         if (lambda != null) {
             clf.setSafLambda(lambda).setMesaLambda(lambda);
         }
@@ -473,6 +488,10 @@ public class TrainCommand implements Callable<Integer> {
         }
         c.put("activation", activation);
         c.put("optimizer", optimizer);
+        if (optimizer.equals("lbfgs")) { // #16
+            c.put("tol", tol);
+            c.put("lbfgsHistory", lbfgsHistory);
+        }
         c.put("epochs", epochs);
         c.put("batchSize", batchSize);
         c.put("lr", lr);
