@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
@@ -125,8 +126,11 @@ public final class OnnxExporter {
       for (int c = 0; c < k; c++) inv[c] = (float) (1.0 / thresholds[c]);
       scores = ctx.operation(ONNXOperators.MUL, List.of(prob, ctx.array("inverse_thresholds", inv)), "scaled", Map.of());
     }
-    ONNXNode argmax = ctx.operation(OnnxOps.ARGMAX, List.of(scores), "argmax",
-        Map.of("axis", 1, "keepdims", 0, "select_last_index", 0));
+    Map<String, Object> argmaxAttrs = new LinkedHashMap<>(); // ordered: the same model gives the same bytes
+    argmaxAttrs.put("axis", 1);
+    argmaxAttrs.put("keepdims", 0);
+    argmaxAttrs.put("select_last_index", 0);
+    ONNXNode argmax = ctx.operation(OnnxOps.ARGMAX, List.of(scores), "argmax", argmaxAttrs);
     raw.assignTo(ctx.floatOutput(RAW, k));
     prob.assignTo(ctx.floatOutput(PROBABILITY, k));
     // Tribuo's context declares float outputs only: the int64 class index is added to the built graph
