@@ -72,7 +72,12 @@ public final class OnnxExporter {
     return out;
   }
 
-  /** The ONNX nodes of one layer, applied to {@code in}; the one place where a layer kind maps to ONNX. */
+  /**
+   * The ONNX nodes of one layer, applied to {@code in}; the one place where a layer kind maps to ONNX. A new
+   * kind (the convolutional networks of #14: Conv with its {@code [out, in, kH, kW]} weight, MaxPool, Flatten, and
+   * a Reshape of the flat input to {@code [batch, C, H, W]}) is a record above, a case here and a line in
+   * {@link #layers}; the head and the outputs stay as they are.
+   */
   static ONNXRef<?> emit(ONNXContext ctx, Layer layer, ONNXRef<?> in, double[] w, int index) {
     if (layer instanceof Dense d) {
       ParamLayout.Tensor wt = d.weight(), b = d.bias();

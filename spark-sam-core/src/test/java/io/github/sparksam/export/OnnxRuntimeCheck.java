@@ -70,6 +70,8 @@ public final class OnnxRuntimeCheck {
       }
       expected[i] = (long) rows.get(i).getDouble(3);
     }
+    System.out.printf(java.util.Locale.ROOT, "ONNX Runtime vs transform: %d rows, max |probability difference| %.3e, "
+        + "max relative rawPrediction difference %.3e%n", rows.size(), maxProb, maxRawRel);
     assertTrue(maxProb <= TOLERANCE, "max |probability difference| " + maxProb + " > " + TOLERANCE);
     assertTrue(maxRawRel <= 1e-4, "max relative rawPrediction difference " + maxRawRel);
     assertArrayEquals(expected, o.prediction(), "predicted classes differ");
