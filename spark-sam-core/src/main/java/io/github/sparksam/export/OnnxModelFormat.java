@@ -20,6 +20,13 @@ public final class OnnxModelFormat implements MLFormatRegister {
 
   @Override public void write(String path, SparkSession session, scala.collection.mutable.Map<String, String> options,
                               PipelineStage stage) {
-    OnnxExporter.write((SharpnessAwareClassificationModel) stage, path, session.sparkContext().hadoopConfiguration());
+    try {
+      OnnxExporter.write((SharpnessAwareClassificationModel) stage, path, session.sparkContext().hadoopConfiguration());
+    } catch (LinkageError e) {
+      // Tribuo missing, or Spark's protobuf-java 3.19 ahead of the 3.25 that Tribuo's classes need
+      throw new IllegalStateException("ONNX export needs tribuo-util-onnx and protobuf-java 3.25 on the classpath, "
+          + "ahead of Spark's protobuf-java (" + e + "); use the spark-sam-examples app jar, which bundles them "
+          + "relocated (docs/SERVING.md)", e);
+    }
   }
 }
