@@ -254,7 +254,11 @@ public class SharpnessAwareClassificationModel
   }
 
   // ---------------------------------------------------------------- persistence
-  @Override public MLWriter write() { return new Writer(this); }
+  /**
+   * MLlib's format-aware writer (#17): {@code write().save(dir)} is the {@code "internal"} layout below;
+   * {@code write().format("onnx").save(file)} exports for serving (io.github.sparksam.export, docs/SERVING.md).
+   */
+  @Override public org.apache.spark.ml.util.GeneralMLWriter write() { return new ModelFormatWriter(this); } // #17
 
   public static MLReader<SharpnessAwareClassificationModel> read() { return new Reader(); }
 
@@ -271,7 +275,8 @@ public class SharpnessAwareClassificationModel
       .add("layers", DataTypes.StringType, false)
       .add("inputShape", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
 
-  private static final class Writer extends MLWriter {
+  /** The "internal" format; {@link InternalModelFormat} runs it. */
+  static final class Writer extends MLWriter { // #17: package-private for InternalModelFormat
     private final SharpnessAwareClassificationModel instance;
 
     Writer(SharpnessAwareClassificationModel instance) { this.instance = instance; }

@@ -39,7 +39,7 @@ final class SparkErrors {
   }
 
   @SuppressWarnings("unchecked")
-  private static <T extends Throwable> T sneaky(Throwable t) throws T {
+  static <T extends Throwable> T sneaky(Throwable t) throws T { // #17: also ModelFormatWriter
     throw (T) t;
   }
 }

@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
         description = "Sharpness-aware training and analysis on Apache Spark.",
         subcommands = {TrainCommand.class, CompareCommand.class, io.github.sparksam.bench.BenchCommand.class, DemoCommand.class, EvaluateCommand.class,
                 SharpnessCommand.class, CorrelationCommand.class, MultiplicityCommand.class,
+                ExportCommand.class, // #17
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 2 bad input (options, missing data), 1 other failures."})
 public class SparkSamCli implements Callable<Integer> {
@@ -37,7 +38,7 @@ public class SparkSamCli implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: choose one of train, compare, bench, demo, evaluate, sharpness, multiplicity");
+        throw new ParameterException(spec.commandLine(), "missing command: choose one of train, compare, bench, demo, evaluate, sharpness, multiplicity, export"); // #17: export
     }
 
     /** Entry point: runs the command and exits the JVM with its exit code. */
