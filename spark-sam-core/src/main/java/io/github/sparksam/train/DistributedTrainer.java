@@ -491,7 +491,7 @@ public final class DistributedTrainer {
 
   private void startRendezvous(SparkContext sc) {
     try {
-      rendezvous = Rendezvous.start(sc.conf().get("spark.driver.host", "127.0.0.1"), runId);
+      rendezvous = Rendezvous.start(sc.conf(), runId);    // #15: a per-fit secret, Spark's host and ports
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("aggregation=allReduce: cannot open the rendezvous port on the driver: "
           + e.getMessage(), e);

@@ -1,0 +1,52 @@
+package io.github.sparksam.collective;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Test hook ({@link CollectiveSession#WIRE_CAPTURE_KEY}): records what a connection writes, in
+ * {@code DIR/NAME.wire} the bytes handed to the socket (handshake and, when encrypting,
+ * ciphertext) and in {@code DIR/NAME.plain} the payload before encryption. Tests and
+ * ci/cluster-e2e.sh compare the two to show that the sums do not cross the wire in the clear. Off
+ * (no wrapping at all) unless the key is set.
+ */
+final class WireCapture {
+  private WireCapture() {}
+
+  private static final AtomicLong CONNECTIONS = new AtomicLong();
+
+  /** A name for one connection's files: its role, this process and a counter. */
+  static String name(String role) {
+    return role + "-" + ProcessHandle.current().pid() + "-" + CONNECTIONS.incrementAndGet();
+  }
+
+  /** {@code out}, or {@code out} that also appends to {@code dir/file} when {@code dir} is set. */
+  static OutputStream tap(OutputStream out, String dir, String file) {
+    if (dir == null) return out;
+    Path p = Path.of(dir, file);
+    try {
+      Files.createDirectories(p.getParent());
+      Files.write(p, new byte[0], StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("wire capture: cannot create " + p, e);
+    }
+    return new OutputStream() {
+      @Override public void write(int b) throws IOException { write(new byte[] {(byte) b}, 0, 1); }
+
+      @Override public void write(byte[] b, int off, int len) throws IOException {
+        out.write(b, off, len);
+        byte[] copy = java.util.Arrays.copyOfRange(b, off, off + len);
+        Files.write(p, copy, StandardOpenOption.APPEND);
+      }
+
+      @Override public void flush() throws IOException { out.flush(); }
+
+      @Override public void close() throws IOException { out.close(); }
+    };
+  }
+}
