@@ -122,7 +122,7 @@ final class Handshake {
   }
 
   /** Purpose, run, both nonces and the claim, each length-prefixed (no two transcripts encode alike). */
-  private static byte[] transcript(CollectiveSession session, String purpose, byte[] nonceS, byte[] nonceC, byte[] claim) {
+  static byte[] transcript(CollectiveSession session, String purpose, byte[] nonceS, byte[] nonceC, byte[] claim) {
     byte[][] parts = {purpose.getBytes(StandardCharsets.UTF_8), session.runId().getBytes(StandardCharsets.UTF_8),
         nonceS, nonceC, claim};
     int n = 0;

@@ -33,12 +33,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class CollectiveSecurityTest {
 
-  /** A range of 16 ports somewhere high, different per run. */
-  static int[] portRange() {
-    int first = 30_000 + new Random().nextInt(25_000);
-    return new int[] {first, first + 15};
-  }
-
   private static double[][] inputs(int size, int n) {
     double[][] in = new double[size][n];
     Random rnd = new Random(size * 31L + n);
@@ -68,7 +62,7 @@ class CollectiveSecurityTest {
   @ParameterizedTest
   @ValueSource(booleans = {false, true})
   void strangersOnEveryPortChangeNothingAndReceiveNoPayload(boolean encrypt) throws Exception {
-    int[] ports = portRange();
+    int[] ports = Strangers.portRange();
     Path capture = Files.createTempDirectory("wire");
     CollectiveSession session = new CollectiveSession("run-" + System.nanoTime(), CollectiveSession.newSecret(), encrypt,
         ports[0], ports[1], null, false, capture.toString());
@@ -255,36 +249,14 @@ class CollectiveSecurityTest {
       }
     }
     assertFalse(plain.files().isEmpty());
+    long[] words = WireCheck.payloadWordsOnWire(capture);
+    assertTrue(words[1] > 10_000, "payload words: " + words[1]);
+    assertEquals(encrypt ? 0 : words[1], words[0], "payload words on the wire");
   }
 
   private static byte[] bytes(double[] v) {
     ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
     b.asDoubleBuffer().put(v);
     return b.array();
-  }
-
-  /** The 8-byte words of every ring connection's capture files of one kind, to look values up in. */
-  record WireCheck(List<Path> files, Set<Long> words) {
-    static WireCheck of(Path dir, String suffix) throws IOException {
-      List<Path> files;
-      try (Stream<Path> s = Files.list(dir)) {
-        files = s.filter(p -> p.getFileName().toString().startsWith("ring-") && p.toString().endsWith(suffix)).toList();
-      }
-      Set<Long> words = new HashSet<>();
-      for (Path f : files) {
-        byte[] b = Files.readAllBytes(f);
-        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-        for (int off = 0; off + 8 <= b.length; off++) words.add(bb.getLong(off));    // every offset: framing may shift
-      }
-      return new WireCheck(files, words);
-    }
-
-    /** How many of the 8-byte values in {@code values} occur somewhere in the files. */
-    int count(byte[] values) {
-      ByteBuffer bb = ByteBuffer.wrap(values).order(ByteOrder.LITTLE_ENDIAN);
-      int n = 0;
-      for (int off = 0; off < values.length; off += 8) if (words.contains(bb.getLong(off))) n++;
-      return n;
-    }
   }
 }

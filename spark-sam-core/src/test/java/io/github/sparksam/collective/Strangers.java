@@ -41,6 +41,15 @@ public final class Strangers implements AutoCloseable {
   private final Map<Kind, AtomicInteger> tries = new ConcurrentHashMap<>();
   private volatile boolean stop;
 
+  /**
+   * A range of 16 ports, different per run, below Linux's ephemeral ports (32768-60999), where a
+   * connection to a port nobody listens on can connect to itself.
+   */
+  public static int[] portRange() {
+    int first = 20_000 + new Random().nextInt(12_000);
+    return new int[] {first, first + 15};
+  }
+
   /** {@code capture}: the fit's wire-capture directory, where the replaying stranger finds handshakes to replay. */
   public Strangers(int first, int last, Path capture) {
     this.first = first;
@@ -61,6 +70,7 @@ public final class Strangers implements AutoCloseable {
       for (int port = first; port <= last && !stop; port++) {
         try (Socket s = new Socket()) {
           s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+          if (s.getLocalPort() == port) continue;          // TCP self-connect: nobody listens there
           open.add(s);
           tries.get(kind).incrementAndGet();
           visits.add(new Visit(kind, port, attack(kind, s, rnd)));
