@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Test hook ({@link CollectiveSession#WIRE_CAPTURE_KEY}): records what a connection writes, in
  * {@code DIR/NAME.wire} the bytes handed to the socket (handshake and, when encrypting,
- * ciphertext) and in {@code DIR/NAME.plain} the payload before encryption. Tests and
+ * ciphertext) and in {@code DIR/NAME.plain} the payload before encryption, the first
+ * {@link #CAP_BYTES} of each. Tests and
  * ci/cluster-e2e.sh compare the two to show that the sums do not cross the wire in the clear. Off
  * (no wrapping at all) unless the key is set.
  */
@@ -19,6 +20,8 @@ final class WireCapture {
   private WireCapture() {}
 
   private static final AtomicLong CONNECTIONS = new AtomicLong();
+  /** What a file records at most: enough to check many steps, small enough to check quickly. */
+  static final long CAP_BYTES = 4L << 20;
 
   /** A name for one connection's files: its role, this process and a counter. */
   static String name(String role) {
@@ -36,12 +39,16 @@ final class WireCapture {
       throw new UncheckedIOException("wire capture: cannot create " + p, e);
     }
     return new OutputStream() {
+      private long recorded;
+
       @Override public void write(int b) throws IOException { write(new byte[] {(byte) b}, 0, 1); }
 
       @Override public void write(byte[] b, int off, int len) throws IOException {
         out.write(b, off, len);
-        byte[] copy = java.util.Arrays.copyOfRange(b, off, off + len);
-        Files.write(p, copy, StandardOpenOption.APPEND);
+        int keep = (int) Math.min(len, CAP_BYTES - recorded);
+        if (keep <= 0) return;
+        Files.write(p, java.util.Arrays.copyOfRange(b, off, off + keep), StandardOpenOption.APPEND);
+        recorded += keep;
       }
 
       @Override public void flush() throws IOException { out.flush(); }

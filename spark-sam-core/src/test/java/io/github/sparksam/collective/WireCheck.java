@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -18,10 +19,7 @@ import java.util.stream.Stream;
 public record WireCheck(List<Path> files, Set<Long> words) {
 
   public static WireCheck of(Path dir, String suffix) throws IOException {
-    List<Path> files;
-    try (Stream<Path> s = Files.list(dir)) {
-      files = s.filter(p -> p.getFileName().toString().startsWith("ring-") && p.toString().endsWith(suffix)).toList();
-    }
+    List<Path> files = files(dir, suffix);
     Set<Long> words = new HashSet<>();
     for (Path f : files) {
       byte[] b = Files.readAllBytes(f);
@@ -40,25 +38,62 @@ public record WireCheck(List<Path> files, Set<Long> words) {
   }
 
   /**
-   * How many words of the payload captured in {@code dir} ({@code .plain}, doubles of the sums,
-   * headers, loss statistics) occur on the wire ({@code .wire}), and out of how many: {@code
-   * [found, total]}. Only words with at least 5 distinct bytes count (zeros and small integers may
-   * occur anywhere by chance; a double of a sum has 8 bytes of noise).
+   * How many 8-byte words of the payload captured in {@code dir} ({@code ring-*.plain}: the doubles
+   * of the sums, headers, loss statistics, at every 8th offset) occur anywhere on the wire ({@code
+   * ring-*.wire}), and out of how many: {@code [found, total]}. Only words with at least 5 distinct
+   * bytes count (zeros and small integers may occur anywhere by chance; a double of a sum has 8
+   * bytes of noise).
    */
   public static long[] payloadWordsOnWire(Path dir) throws IOException {
-    WireCheck plain = of(dir, ".plain"), wire = of(dir, ".wire");
+    long[] wire = windows(dir, ".wire");
+    Arrays.sort(wire);
     long found = 0, total = 0;
-    for (long w : plain.words()) {
-      if (distinctBytes(w) < 5) continue;
-      total++;
-      if (wire.words().contains(w)) found++;
+    for (Path f : files(dir, ".plain")) {
+      ByteBuffer bb = ByteBuffer.wrap(Files.readAllBytes(f)).order(ByteOrder.LITTLE_ENDIAN);
+      for (int off = 0; off + 8 <= bb.capacity(); off += 8) {
+        long w = bb.getLong(off);
+        if (distinctBytes(w) < 5) continue;
+        total++;
+        if (Arrays.binarySearch(wire, w) >= 0) found++;
+      }
     }
     return new long[] {found, total};
+  }
+
+  private static List<Path> files(Path dir, String suffix) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().startsWith("ring-") && p.toString().endsWith(suffix)).sorted()
+          .toList();
+    }
+  }
+
+  /** The 8-byte words at every offset of the files. */
+  private static long[] windows(Path dir, String suffix) throws IOException {
+    List<byte[]> all = new java.util.ArrayList<>();
+    long n = 0;
+    for (Path f : files(dir, suffix)) {
+      byte[] b = Files.readAllBytes(f);
+      all.add(b);
+      n += Math.max(0, b.length - 7);
+    }
+    long[] w = new long[Math.toIntExact(n)];
+    int k = 0;
+    for (byte[] b : all) {
+      ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+      for (int off = 0; off + 8 <= b.length; off++) w[k++] = bb.getLong(off);
+    }
+    return w;
   }
 
   private static int distinctBytes(long w) {
     Set<Long> b = new HashSet<>();
     for (int i = 0; i < 8; i++) b.add((w >>> (8 * i)) & 0xff);
     return b.size();
+  }
+
+  /** {@code java -cp spark-sam-core/target/test-classes io.github.sparksam.collective.WireCheck DIR}: prints "found total". */
+  public static void main(String[] args) throws IOException {
+    long[] r = payloadWordsOnWire(Path.of(args[0]));
+    System.out.println(r[0] + " " + r[1]);
   }
 }
