@@ -5,9 +5,7 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -16,8 +14,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A listening port of the collective: one thread accepts, and every connection runs its handshake
- * on a thread of its own (at most {@link #MAX_HANDSHAKES} at once, each bounded by {@link
- * Handshake#TIMEOUT_MS}), so a client that stalls or trickles bytes never holds up the others. A
+ * on a thread of its own (each bounded by {@link Handshake#TIMEOUT_MS}), so a client that stalls or
+ * trickles bytes never holds up the others. At most {@link #MAX_HANDSHAKES} handshakes run at once:
+ * a new connection beyond that closes the <em>oldest</em> one still in its handshake, so a flood of
+ * slow strangers cannot lock out a real peer, whose handshake takes a round trip or two. A
  * connection whose handler fails (a stranger, a wrong secret, a replay, garbage) is closed and
  * logged; nothing else happens to the stage.
  */
@@ -34,14 +34,15 @@ final class Acceptor implements AutoCloseable {
   private final String name;
   private final Handler handler;
   private final ThreadPoolExecutor handshakes;
-  private final Set<Socket> inHandshake = ConcurrentHashMap.newKeySet();
+  /** Connections in their handshake, oldest first. */
+  private final ConcurrentLinkedDeque<Socket> inHandshake = new ConcurrentLinkedDeque<>();
   private volatile boolean closed;
 
   Acceptor(ServerSocket server, String name, Handler handler) {
     this.server = server;
     this.name = name;
     this.handler = handler;
-    this.handshakes = new ThreadPoolExecutor(0, MAX_HANDSHAKES, 5, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+    this.handshakes = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
       Thread t = new Thread(r, "spark-sam-handshake-" + server.getLocalPort());
       t.setDaemon(true);
       return t;
@@ -77,6 +78,9 @@ final class Acceptor implements AutoCloseable {
 
   int port() { return server.getLocalPort(); }
 
+  /** The address it listens on. */
+  java.net.InetAddress address() { return server.getInetAddress(); }
+
   boolean open() { return !closed; }
 
   private void acceptLoop() {
@@ -88,18 +92,19 @@ final class Acceptor implements AutoCloseable {
         if (!closed) LOG.warn("spark-sam: {} stopped accepting: {}", name, e.toString());
         return;
       }
-      try {
-        handshakes.execute(() -> handshake(c));
-      } catch (RejectedExecutionException e) {
-        LOG.warn("spark-sam: {}: closed a connection from {}: {} handshakes already running", name,
-            c.getRemoteSocketAddress(), MAX_HANDSHAKES);
-        Rendezvous.closeQuietly(c);
+      while (inHandshake.size() >= MAX_HANDSHAKES) {
+        Socket oldest = inHandshake.pollFirst();
+        if (oldest == null) break;
+        LOG.warn("spark-sam: {}: closed the handshake of {}: {} handshakes at once", name,
+            oldest.getRemoteSocketAddress(), MAX_HANDSHAKES);
+        Rendezvous.closeQuietly(oldest);
       }
+      inHandshake.addLast(c);
+      handshakes.execute(() -> handshake(c));     // threads end within the handshake deadline, or at once when closed
     }
   }
 
   private void handshake(Socket c) {
-    inHandshake.add(c);
     try {
       c.setTcpNoDelay(true);
       c.setSoTimeout(RingAllReduce.POLL_MS);

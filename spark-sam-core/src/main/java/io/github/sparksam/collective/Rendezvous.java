@@ -66,6 +66,9 @@ public final class Rendezvous implements AutoCloseable {
 
   public Address address() { return address; }
 
+  /** The address the server listens on (tests). */
+  java.net.InetAddress listenAddress() { return acceptor.address(); }
+
   /** Orders registrations: later stages, and later attempts of a stage, have larger keys. */
   public static long stageKey(int stageId, int stageAttempt) {
     return ((long) stageId << 32) | (stageAttempt & 0xffffffffL);

@@ -96,6 +96,62 @@ class CollectiveSecurityTest {
   }
 
   @Test
+  void listensOnSparksHostInThePortRangeNotTheWildcard() throws Exception {
+    int[] ports = Strangers.portRange();
+    org.apache.spark.SparkConf conf = new org.apache.spark.SparkConf(false).set("spark.driver.host", "127.0.0.1")
+        .set(CollectiveSession.PORTS_KEY, ports[0] + "-" + ports[1]);
+    try (Rendezvous rv = Rendezvous.start(conf, "run")) {
+      assertEquals("127.0.0.1", rv.address().host());
+      assertEquals(InetAddress.getByName("127.0.0.1"), rv.listenAddress());
+      assertTrue(rv.address().port() >= ports[0] && rv.address().port() <= ports[1], "port " + rv.address().port());
+      assertTrue(rv.address().session().encrypt() == false && !rv.address().session().toString().contains("secret=")
+          && rv.address().session().toString().contains("secret hidden"), rv.address().session().toString());
+      // a second server on the same host takes the next free port of the range; a full range is a clear error
+      try (ServerSocket other = Acceptor.bind("127.0.0.1", rv.address().port(), rv.address().port() + 1)) {
+        assertEquals(rv.address().port() + 1, other.getLocalPort());
+        IOException full = assertThrows(IOException.class, () -> Acceptor.bind("127.0.0.1", rv.address().port(),
+            rv.address().port() + 1));
+        assertTrue(full.getMessage().contains(CollectiveSession.PORTS_KEY), full.getMessage());
+      }
+    }
+    try (Rendezvous rv = Rendezvous.start(new org.apache.spark.SparkConf(false).set("spark.driver.host", "localhost")
+        .set("spark.driver.bindAddress", "127.0.0.1"), "run")) {
+      assertEquals("localhost", rv.address().host());                      // advertised
+      assertEquals(InetAddress.getByName("127.0.0.1"), rv.listenAddress()); // bound
+      assertTrue(rv.address().session().encrypt() == false);
+    }
+    org.apache.spark.SparkConf crypto = new org.apache.spark.SparkConf(false).set("spark.network.crypto.enabled", "true");
+    assertTrue(CollectiveSession.create(crypto, "r").encrypt());
+    assertTrue(CollectiveSession.create(new org.apache.spark.SparkConf(false).set("spark.ssl.enabled", "true"), "r")
+        .encrypt());
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> CollectiveSession.create(
+        new org.apache.spark.SparkConf(false).set(CollectiveSession.PORTS_KEY, "40100-40000"), "r"));
+    assertTrue(bad.getMessage().contains("spark.sam.collective.ports") && bad.getMessage().contains("40100-40000"),
+        bad.getMessage());
+  }
+
+  @Test
+  void aFloodOfSilentConnectionsDoesNotLockOutTheRanks() throws Exception {
+    List<Socket> flood = new ArrayList<>();
+    try (Rendezvous rv = rendezvous()) {
+      for (int i = 0; i < 2 * Acceptor.MAX_HANDSHAKES; i++) {
+        flood.add(new Socket(InetAddress.getLoopbackAddress(), rv.address().port()));
+      }
+      double[][] in = inputs(3, 100);
+      long t0 = System.nanoTime();
+      List<double[]> out = ring(rv, in, 1, 0);
+      assertTrue((System.nanoTime() - t0) / 1e9 < Handshake.TIMEOUT_MS / 1e3, "the ranks waited for the flood");
+      assertEquals(Double.doubleToRawLongBits(sum(in)[7]), Double.doubleToRawLongBits(out.get(2)[7]));
+    } finally {
+      for (Socket s : flood) s.close();
+    }
+  }
+
+  private static Rendezvous rendezvous() throws IOException {
+    return Rendezvous.start("127.0.0.1", "127.0.0.1", RingAllReduceTest.session(false, null));
+  }
+
+  @Test
   void aReplayedHandshakeFails() throws Exception {
     CollectiveSession session = RingAllReduceTest.session(false, null);
     try (ServerSocket listen = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {

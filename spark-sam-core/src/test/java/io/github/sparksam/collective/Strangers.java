@@ -192,13 +192,17 @@ public final class Strangers implements AutoCloseable {
   /** How many connections of {@code kind} were accepted. */
   public int accepted(Kind kind) { return tries.get(kind).get(); }
 
-  /** Whether {@code received} is nothing or the server's greeting alone: no payload byte. */
+  /**
+   * Whether {@code received} is nothing, the server's greeting or a prefix of it (a reset after the
+   * collective hung up may drop the rest): no payload byte.
+   */
   public static boolean onlyTheGreeting(byte[] received) {
-    if (received.length == 0) return true;
-    return received.length == Handshake.HELLO_BYTES && ByteBuffer.wrap(received).getInt() == RingAllReduce.MAGIC;
+    if (received.length > Handshake.HELLO_BYTES) return false;
+    byte[] magic = ByteBuffer.allocate(4).putInt(RingAllReduce.MAGIC).array();
+    for (int i = 0; i < Math.min(4, received.length); i++) if (received[i] != magic[i]) return false;
+    return true;
   }
 
-  public static int greetingBytes() { return Handshake.HELLO_BYTES; }
 
   @Override public void close() throws InterruptedException {
     stop = true;
