@@ -69,7 +69,8 @@ final class Acceptor implements AutoCloseable {
         s.close();
         if (first == 0 || port == last) {
           throw new IOException("cannot listen on " + host + (first == 0 ? "" : " at any port of " + first + "-" + last
-              + " (" + CollectiveSession.PORTS_KEY + ")") + ": " + e.getMessage(), e);
+              + " (" + CollectiveSession.PORTS_KEY + ")") + ": " + e.getMessage() + "; if " + host + " is not an "
+              + "address of this machine, set " + CollectiveSession.BIND_ADDRESS_KEY, e);
         }
       }
     }
@@ -100,7 +101,12 @@ final class Acceptor implements AutoCloseable {
         Rendezvous.closeQuietly(oldest);
       }
       inHandshake.addLast(c);
-      handshakes.execute(() -> handshake(c));     // threads end within the handshake deadline, or at once when closed
+      try {
+        handshakes.execute(() -> handshake(c));   // threads end within the handshake deadline, or at once when closed
+      } catch (java.util.concurrent.RejectedExecutionException e) {     // closed meanwhile
+        Rendezvous.closeQuietly(c);
+        return;
+      }
     }
   }
 

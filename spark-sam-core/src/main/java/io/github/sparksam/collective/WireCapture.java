@@ -1,11 +1,11 @@
 package io.github.sparksam.collective;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -28,13 +28,17 @@ final class WireCapture {
     return role + "-" + ProcessHandle.current().pid() + "-" + CONNECTIONS.incrementAndGet();
   }
 
-  /** {@code out}, or {@code out} that also appends to {@code dir/file} when {@code dir} is set. */
+  /**
+   * {@code out}, or {@code out} that also records to {@code dir/file} when {@code dir} is set (the
+   * file is flushed with {@code out}).
+   */
   static OutputStream tap(OutputStream out, String dir, String file) {
     if (dir == null) return out;
     Path p = Path.of(dir, file);
+    OutputStream rec;
     try {
       Files.createDirectories(p.getParent());
-      Files.write(p, new byte[0], StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+      rec = new BufferedOutputStream(Files.newOutputStream(p), 1 << 16);
     } catch (IOException e) {
       throw new UncheckedIOException("wire capture: cannot create " + p, e);
     }
@@ -47,13 +51,22 @@ final class WireCapture {
         out.write(b, off, len);
         int keep = (int) Math.min(len, CAP_BYTES - recorded);
         if (keep <= 0) return;
-        Files.write(p, java.util.Arrays.copyOfRange(b, off, off + keep), StandardOpenOption.APPEND);
+        rec.write(b, off, keep);
         recorded += keep;
       }
 
-      @Override public void flush() throws IOException { out.flush(); }
+      @Override public void flush() throws IOException {
+        out.flush();
+        rec.flush();
+      }
 
-      @Override public void close() throws IOException { out.close(); }
+      @Override public void close() throws IOException {
+        try {
+          out.close();
+        } finally {
+          rec.close();
+        }
+      }
     };
   }
 }
