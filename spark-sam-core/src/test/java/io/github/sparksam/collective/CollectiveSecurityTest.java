@@ -66,7 +66,7 @@ class CollectiveSecurityTest {
     Path capture = Files.createTempDirectory("wire");
     CollectiveSession session = new CollectiveSession("run-" + System.nanoTime(), CollectiveSession.newSecret(), encrypt,
         ports[0], ports[1], null, false, capture.toString());
-    double[][] in = inputs(3, 20_000);
+    double[][] in = inputs(3, 10_000);      // more than a chunk
     double[] expected = sum(in);
     try (Rendezvous rv = Rendezvous.start("127.0.0.1", "127.0.0.1", session);
          Strangers strangers = new Strangers(ports[0], ports[1], capture)) {
@@ -76,7 +76,7 @@ class CollectiveSecurityTest {
         Thread.sleep(20);
       }
       // the trickling and silent strangers are in their handshakes now: the ranks must still get through at once
-      List<double[]> out = ring(rv, in, 40, 50);
+      List<double[]> out = ring(rv, in, 25, 50);
       for (double[] v : out) {
         for (int i = 0; i < v.length; i++) {
           assertEquals(Double.doubleToRawLongBits(expected[i]), Double.doubleToRawLongBits(v[i]), "element " + i);

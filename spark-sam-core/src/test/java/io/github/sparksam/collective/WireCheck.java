@@ -6,9 +6,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -16,24 +14,19 @@ import java.util.stream.Stream;
  * WireCapture} files of one kind ({@code .plain}: the payload before encryption, {@code .wire}: the
  * bytes on the socket), to look values up in.
  */
-public record WireCheck(List<Path> files, Set<Long> words) {
+public record WireCheck(List<Path> files, long[] sortedWords) {
 
   public static WireCheck of(Path dir, String suffix) throws IOException {
-    List<Path> files = files(dir, suffix);
-    Set<Long> words = new HashSet<>();
-    for (Path f : files) {
-      byte[] b = Files.readAllBytes(f);
-      ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-      for (int off = 0; off + 8 <= b.length; off++) words.add(bb.getLong(off));
-    }
-    return new WireCheck(files, words);
+    long[] w = windows(dir, suffix);
+    Arrays.sort(w);
+    return new WireCheck(files(dir, suffix), w);
   }
 
   /** How many of the 8-byte values in {@code values} occur somewhere in the files. */
   public int count(byte[] values) {
     ByteBuffer bb = ByteBuffer.wrap(values).order(ByteOrder.LITTLE_ENDIAN);
     int n = 0;
-    for (int off = 0; off < values.length; off += 8) if (words.contains(bb.getLong(off))) n++;
+    for (int off = 0; off < values.length; off += 8) if (Arrays.binarySearch(sortedWords, bb.getLong(off)) >= 0) n++;
     return n;
   }
 
@@ -45,8 +38,7 @@ public record WireCheck(List<Path> files, Set<Long> words) {
    * bytes of noise).
    */
   public static long[] payloadWordsOnWire(Path dir) throws IOException {
-    long[] wire = windows(dir, ".wire");
-    Arrays.sort(wire);
+    long[] wire = of(dir, ".wire").sortedWords();
     long found = 0, total = 0;
     for (Path f : files(dir, ".plain")) {
       ByteBuffer bb = ByteBuffer.wrap(Files.readAllBytes(f)).order(ByteOrder.LITTLE_ENDIAN);
@@ -86,9 +78,14 @@ public record WireCheck(List<Path> files, Set<Long> words) {
   }
 
   private static int distinctBytes(long w) {
-    Set<Long> b = new HashSet<>();
-    for (int i = 0; i < 8; i++) b.add((w >>> (8 * i)) & 0xff);
-    return b.size();
+    long[] seen = new long[4];
+    int n = 0;
+    for (int i = 0; i < 8; i++) {
+      int v = (int) ((w >>> (8 * i)) & 0xff);
+      if ((seen[v >>> 6] & (1L << v)) == 0) n++;
+      seen[v >>> 6] |= 1L << v;
+    }
+    return n;
   }
 
   /** {@code java -cp spark-sam-core/target/test-classes io.github.sparksam.collective.WireCheck DIR}: prints "found total". */
