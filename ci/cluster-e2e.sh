@@ -4,7 +4,9 @@
 # aggregation=allReduce, whose ring then runs over TCP between the executors), a small `correlation` grid and a
 # small `multiplicity` run against spark://127.0.0.1:7077 with two executors, checks their outputs, and compares
 # the trained models with the same runs in local mode: global SAM with a fixed partitioning is deterministic, so
-# the weights must be bit-identical. Every process is stopped by PID, also on failure.
+# the weights must be bit-identical. Last, the allReduce run once more on the cluster restarted with
+# spark.authenticate and spark.network.crypto.enabled: bit-identical, and the ring's wire must not carry the sums.
+# Every process is stopped by PID, also on failure.
 # Needs: the project built (mvn verify/install), Fashion-MNIST in $DATA, weka's ARFF examples for multiplicity.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,7 +47,8 @@ grep -q "(bit-identical)" "$W/runs/compare.log" || fail "cluster and local model
 TRAIN_AR=(train --data "$DATA" --limit 3000 --epochs 2 --batch-size 200 --partitions 2 --hidden 32 --precision float64
           --rule sam --perturbation global --rho 0.05 --schedule constant --lr 0.1 --seed 11)
 sc_log "train with aggregation=allReduce on the cluster (TCP ring between the executors)"
-sc_submit "${EXEC[@]}" "${TRAIN_AR[@]}" --aggregation allReduce --out "$W/runs/cluster-ar" > "$W/runs/cluster-ar.log" 2>&1 \
+sc_submit --conf spark.sam.collective.testing.wireCapture="$W/runs/wire-plain" "${EXEC[@]}" "${TRAIN_AR[@]}" \
+    --aggregation allReduce --out "$W/runs/cluster-ar" > "$W/runs/cluster-ar.log" 2>&1 \
   || { tail -30 "$W/runs/cluster-ar.log"; fail "allReduce train on the cluster"; }
 grep -q '"aggregation" : "allReduce"' "$W/runs/cluster-ar/summary.json" || fail "summary.json does not say allReduce"
 bin/spark-sam "${TRAIN_AR[@]}" --aggregation treeAggregate --master 'local[2]' --out "$W/runs/local-tree" \
@@ -55,6 +58,18 @@ bin/spark-sam evaluate --master 'local[2]' --data "$DATA" --limit 2000 --model "
   || { tail -30 "$W/runs/compare-ar.log"; fail "evaluate allReduce"; }
 grep "weights vs" "$W/runs/compare-ar.log"
 grep -q "(bit-identical)" "$W/runs/compare-ar.log" || fail "allReduce on the cluster and treeAggregate in local mode differ"
+
+# #15: the collective on a cluster with Spark's authentication and AES encryption on. The ring's connections
+# record what they write (spark.sam.collective.testing.wireCapture: .plain = payload before encryption, .wire =
+# bytes on the socket, the first 4 MiB of each); wire_check counts the payload's 8-byte words (the doubles of the
+# sums) found on the wire (needs the test classes: mvn verify or package).
+wire_check() {  # DIR -> "found total"
+  java -cp spark-sam-core/target/test-classes io.github.sparksam.collective.WireCheck "$1"
+}
+read -r found total <<< "$(wire_check "$W/runs/wire-plain")"
+echo "cluster-e2e: plaintext ring: $found of $total payload words on the wire"
+# (the .wire file holds the handshake too, so its first 4 MiB end a little before those of .plain)
+[ "$total" -gt 1000 ] && [ "$found" -ge $(( total * 99 / 100 )) ] || fail "the wire capture of the plaintext ring does not see the sums"
 
 if grep -q "CorrelationCommand" spark-sam-examples/src/main/java/io/github/sparksam/cli/SparkSamCli.java; then
   sc_log "correlation (small grid) on the cluster"
@@ -80,4 +95,23 @@ if [ -n "$ARFF" ] && grep -q "MultiplicityCommand" spark-sam-examples/src/main/j
 else
   echo "cluster-e2e: weka's credit-g.arff (apt-get install weka) or the multiplicity command missing: skipped" >&2
 fi
+# #15, last (the restarted cluster requires authentication from every application)
+sc_log "restarting the cluster with spark.authenticate and spark.network.crypto.enabled"
+sc_stop
+SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+CRYPTO=(--conf spark.authenticate=true --conf spark.authenticate.secret="$SECRET" --conf spark.network.crypto.enabled=true)
+SC_DAEMON_OPTS="-Dspark.authenticate=true -Dspark.authenticate.secret=$SECRET -Dspark.network.crypto.enabled=true" \
+  sc_start 2 1 1g
+sc_log "train with aggregation=allReduce on the encrypting cluster"
+sc_submit "${CRYPTO[@]}" --conf spark.sam.collective.testing.wireCapture="$W/runs/wire-aes" "${EXEC[@]}" "${TRAIN_AR[@]}" \
+    --aggregation allReduce --out "$W/runs/cluster-ar-aes" > "$W/runs/cluster-ar-aes.log" 2>&1 \
+  || { tail -30 "$W/runs/cluster-ar-aes.log"; fail "allReduce train on the encrypting cluster"; }
+bin/spark-sam evaluate --master 'local[2]' --data "$DATA" --limit 2000 --model "$W/runs/cluster-ar-aes/model" \
+  --compare-model "$W/runs/local-tree/model" --out "$W/runs/compare-ar-aes.json" > "$W/runs/compare-ar-aes.log" 2>&1 \
+  || { tail -30 "$W/runs/compare-ar-aes.log"; fail "evaluate allReduce with encryption"; }
+grep "weights vs" "$W/runs/compare-ar-aes.log"
+grep -q "(bit-identical)" "$W/runs/compare-ar-aes.log" || fail "encrypted allReduce and treeAggregate in local mode differ"
+read -r found total <<< "$(wire_check "$W/runs/wire-aes")"
+echo "cluster-e2e: encrypted ring: $found of $total payload words on the wire"
+[ "$total" -gt 1000 ] && [ "$found" -eq 0 ] || fail "payload of the encrypted ring found on the wire"
 echo "cluster-e2e: OK in $(( $(date +%s) - start )) s (2 executors on spark://127.0.0.1:${SC_MASTER_PORT})"

@@ -7,7 +7,8 @@
 #                            # the app jar): Spark and its dependencies
 #   sc_start N [CORES] [MEM] # master on spark://127.0.0.1:$SC_MASTER_PORT (default 7077) and N workers;
 #                            # waits until the master is leader and every worker registered; PIDs in WORKDIR/pids;
-#                            # installs an EXIT trap that stops everything it started
+#                            # installs an EXIT trap that stops everything it started; $SC_DAEMON_OPTS (e.g.
+#                            # -Dspark.authenticate=true ...) go to the master's and workers' JVMs
 #   sc_submit ARGS...        # java ... org.apache.spark.deploy.SparkSubmit --master $SC_MASTER ARGS...
 #   sc_executor_pids         # PIDs of the executor JVMs (CoarseGrainedExecutorBackend) our workers launched
 #   sc_stop                  # kill every recorded PID (workers first; their executors are their children)
@@ -55,12 +56,12 @@ sc_start() {
   local n="$1" cores="${2:-1}" mem="${3:-1g}"
   trap sc_stop EXIT
   sc_log "starting master on $SC_MASTER"
-  java $SC_OPENS -Xmx384m -cp "$SPARK_HOME/jars/*" org.apache.spark.deploy.master.Master \
+  java $SC_OPENS ${SC_DAEMON_OPTS:-} -Xmx384m -cp "$SPARK_HOME/jars/*" org.apache.spark.deploy.master.Master \
       --host 127.0.0.1 --port "$SC_MASTER_PORT" --webui-port 0 > "$SC_WORK/logs/master.log" 2>&1 &
   echo $! > "$SC_WORK/pids/master.pid"
   sc_wait_for "$SC_WORK/logs/master.log" "I have been elected leader" 60
   for i in $(seq 1 "$n"); do
-    java $SC_OPENS -Xmx256m -cp "$SPARK_HOME/jars/*" org.apache.spark.deploy.worker.Worker \
+    java $SC_OPENS ${SC_DAEMON_OPTS:-} -Xmx256m -cp "$SPARK_HOME/jars/*" org.apache.spark.deploy.worker.Worker \
         --host 127.0.0.1 --cores "$cores" --memory "$mem" --webui-port 0 --work-dir "$SC_WORK/work/w$i" \
         "$SC_MASTER" > "$SC_WORK/logs/worker$i.log" 2>&1 &
     echo $! > "$SC_WORK/pids/worker$i.pid"

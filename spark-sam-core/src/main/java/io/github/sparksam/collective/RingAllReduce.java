@@ -1,14 +1,13 @@
 package io.github.sparksam.collective;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -26,6 +25,10 @@ import java.util.function.BooleanSupplier;
  * <p><b>Links.</b> Neighbours in different JVMs talk over TCP ({@link SocketLink}); neighbours in
  * the same JVM (local mode, or an executor with several cores) hand chunks over in memory
  * ({@link MemoryLink}). The order of the additions is the same either way.
+ *
+ * <p><b>Security.</b> Every connection, to the rendezvous and between neighbours, proves the fit's
+ * secret both ways before any payload ({@link Handshake}), and is encrypted with AES-GCM when Spark
+ * encrypts its own traffic ({@link CollectiveSession}). See docs/SECURITY.md.
  *
  * <p><b>Failure.</b> Every wait polls {@code alive} once a second (the task's interruption by
  * Spark when another task of the barrier stage failed) and gives up after {@code timeoutMillis};
@@ -45,11 +48,15 @@ public final class RingAllReduce implements AutoCloseable {
   private final long timeoutMillis;
   private final Link.Sender next;
   private final Link.Receiver prev;
+  /** The listening port, open until the ring closes: later strangers are still turned away, not refused. */
+  private final Acceptor listening;
   private final double[] incoming = new double[CHUNK_DOUBLES];
   private long calls;
 
-  private RingAllReduce(int rank, int size, long timeoutMillis, Link.Sender next, Link.Receiver prev) {
+  private RingAllReduce(int rank, int size, long timeoutMillis, Link.Sender next, Link.Receiver prev,
+                        Acceptor listening) {
     this.rank = rank;
+    this.listening = listening;
     this.size = size;
     this.timeoutMillis = timeoutMillis;
     this.next = next;
@@ -57,62 +64,102 @@ public final class RingAllReduce implements AutoCloseable {
   }
 
   /**
-   * Joins the ring: listens on an ephemeral port, registers {@code rank} of {@code size} under
-   * {@code stageKey} ({@link Rendezvous#stageKey}) with the driver's {@link Rendezvous}, then links
-   * to the next rank and accepts the previous one. With {@code size == 1} nothing is opened.
+   * Joins the ring: listens on a port of the session's range at the host Spark uses in this JVM
+   * (the executor's block manager host), registers {@code rank} of {@code size} under {@code
+   * stageKey} ({@link Rendezvous#stageKey}) with the driver's {@link Rendezvous}, then links to the
+   * next rank and accepts the previous one. Every connection proves the fit's secret both ways
+   * ({@link Handshake}); strangers on the port are turned away without disturbing the ring. With
+   * {@code size == 1} nothing is opened.
    *
    * @param alive false once the task was killed (checked while waiting)
    */
   public static RingAllReduce join(Rendezvous.Address driver, long stageKey, int rank, int size, long timeoutMillis,
                                    BooleanSupplier alive) throws IOException {
-    return join(driver, stageKey, rank, size, timeoutMillis, alive, JVM_ID);
+    if (size == 1) return new RingAllReduce(0, 1, timeoutMillis, null, null, null);
+    org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
+    String host = env != null ? env.blockManager().blockManagerId().host() : driver.host();
+    return join(driver, stageKey, rank, size, timeoutMillis, alive, JVM_ID, host);
   }
 
-  /** {@link #join} as if this JVM's identity were {@code jvmId} (tests: ranks in one JVM that must use TCP). */
+  /**
+   * {@link #join} as if this JVM's identity were {@code jvmId} (tests: ranks in one JVM that must
+   * use TCP), listening at {@code host}.
+   */
   static RingAllReduce join(Rendezvous.Address driver, long stageKey, int rank, int size, long timeoutMillis,
-                            BooleanSupplier alive, String jvmId) throws IOException {
-    if (size == 1) return new RingAllReduce(0, 1, timeoutMillis, null, null);
+                            BooleanSupplier alive, String jvmId, String host) throws IOException {
+    if (size == 1) return new RingAllReduce(0, 1, timeoutMillis, null, null, null);
+    CollectiveSession session = driver.session();
+    String jvm = session.tcpOnly() ? jvmId + "/rank " + rank : jvmId;
     long deadline = System.currentTimeMillis() + timeoutMillis;
+    int to = (rank + 1) % size, from = (rank + size - 1) % size;
+    String bind = session.bindAddress(host);
+    CompletableFuture<Channel> fromPrevious = new CompletableFuture<>();
+    byte[] expected = Handshake.claim(stageKey, from, rank);
+    Acceptor[] acceptor = new Acceptor[1];
     Link.Sender next = null;
     Link.Receiver prev = null;
-    try (ServerSocket listen = new ServerSocket()) {
-      listen.bind(new InetSocketAddress((InetAddress) null, 0), 4);
-      listen.setSoTimeout(POLL_MS);
+    try {
+      acceptor[0] = new Acceptor(Acceptor.bind(bind, session.firstPort(), session.lastPort()), "the ring port of rank "
+          + rank, s -> {
+            Channel ch = Handshake.server(s, session, Handshake.RING, expected, alive);
+            SocketLink.tune(s);
+            if (!fromPrevious.complete(ch)) throw new IOException("rank " + from + " is already connected");
+          });
       String[] hosts = new String[size], jvms = new String[size];
       int[] ports = new int[size];
       try (Socket r = new Socket()) {
         r.connect(new InetSocketAddress(driver.host(), driver.port()), (int) Math.min(timeoutMillis, 30_000));
         r.setSoTimeout(POLL_MS);
-        DataOutputStream o = new DataOutputStream(r.getOutputStream());
-        o.writeUTF(driver.token());
-        o.writeLong(stageKey);
-        o.writeInt(rank);
-        o.writeInt(size);
-        o.writeInt(listen.getLocalPort());
-        o.writeUTF(jvmId);
-        o.flush();
-        DataInputStream i = new DataInputStream(new SocketLink.PollingInput(r.getInputStream(), deadline, alive,
-            "the driver's rendezvous"));
-        int n = i.readInt();
+        r.setTcpNoDelay(true);
+        Channel ch = Handshake.client(r, session, Handshake.RENDEZVOUS, Handshake.claim(stageKey, rank, size), alive,
+            deadline);
+        ch.out.writeInt(acceptor[0].port());
+        Channel.writeString(ch.out, "0.0.0.0".equals(bind) || "::".equals(bind) ? "" : host);
+        Channel.writeString(ch.out, jvm);
+        ch.out.flush();
+        ch.deadline(deadline);
+        int n = ch.in.readInt();
         if (n != size) throw new IOException("rendezvous answered " + n + " ranks, expected " + size);
         for (int k = 0; k < n; k++) {
-          hosts[k] = i.readUTF();
-          ports[k] = i.readInt();
-          jvms[k] = i.readUTF();
+          hosts[k] = Channel.readString(ch.in, 255, "a host name");
+          ports[k] = ch.in.readInt();
+          jvms[k] = Channel.readString(ch.in, 255, "a JVM identity");
         }
       }
-      int to = (rank + 1) % size, from = (rank + size - 1) % size;
-      next = jvms[to].equals(jvmId)
-          ? MemoryLink.sender(new MemoryLink.Key(driver.token(), stageKey, rank, to), alive, timeoutMillis)
-          : SocketLink.connect(hosts[to], ports[to], rank, timeoutMillis, alive);
-      prev = jvms[from].equals(jvmId)
-          ? MemoryLink.receiver(new MemoryLink.Key(driver.token(), stageKey, from, rank), alive, timeoutMillis, from)
-          : SocketLink.accept(listen, from, rank, deadline, alive);
-      return new RingAllReduce(rank, size, timeoutMillis, next, prev);
+      if (jvms[from].equals(jvm)) {      // nobody connects to this port
+        acceptor[0].close();
+        acceptor[0] = null;
+      }
+      next = jvms[to].equals(jvm)
+          ? MemoryLink.sender(new MemoryLink.Key(session.runId(), stageKey, rank, to), alive, timeoutMillis)
+          : SocketLink.connect(hosts[to], ports[to], session, stageKey, rank, to, timeoutMillis, alive);
+      prev = jvms[from].equals(jvm)
+          ? MemoryLink.receiver(new MemoryLink.Key(session.runId(), stageKey, from, rank), alive, timeoutMillis, from)
+          : SocketLink.receiver(await(fromPrevious, from, deadline, alive), rank);
+      return new RingAllReduce(rank, size, timeoutMillis, next, prev, acceptor[0]);
     } catch (IOException | RuntimeException e) {
+      if (acceptor[0] != null) acceptor[0].close();
       if (next != null) next.close();
       if (prev != null) prev.close();
+      fromPrevious.thenAccept(Channel::close);
       throw e;
+    }
+  }
+
+  /** The previous rank's authenticated connection, once its handshake completed. */
+  private static Channel await(CompletableFuture<Channel> f, int from, long deadline, BooleanSupplier alive)
+      throws IOException {
+    while (true) {
+      try {
+        return f.get(POLL_MS, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        check(deadline, alive, "rank " + from + " to connect");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for rank " + from + " to connect", e);
+      } catch (ExecutionException e) {
+        throw new IOException("rank " + from + " did not connect: " + e.getCause(), e.getCause());
+      }
     }
   }
 
@@ -179,6 +226,7 @@ public final class RingAllReduce implements AutoCloseable {
   }
 
   @Override public void close() {
+    if (listening != null) listening.close();
     if (next != null) next.close();
     if (prev != null) prev.close();
   }

@@ -1,14 +1,11 @@
 package io.github.sparksam.collective;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -16,56 +13,38 @@ import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.util.function.BooleanSupplier;
 
-/** A ring link between JVMs: one TCP connection, doubles as little-endian bytes, chunk by chunk. */
+/**
+ * A ring link between JVMs: one TCP connection opened by a {@link Handshake} (and encrypted when
+ * the session says so), doubles as little-endian bytes, chunk by chunk. Every length read from the
+ * wire is checked against what the receiver expects before anything is allocated.
+ */
 final class SocketLink {
   private SocketLink() {}
 
-  /** Connects to the next rank's listening port and says who we are. */
-  static Link.Sender connect(String host, int port, int rank, long timeoutMillis, BooleanSupplier alive)
-      throws IOException {
+  /** Largest blob a rank may send in {@link RingAllReduce#allReduce} (loss statistics are far smaller). */
+  static final int MAX_BLOB_BYTES = 1 << 20;
+
+  /** Connects to the next rank's listening port and proves who we are: {@code rank} of stage attempt {@code stageKey}. */
+  static Link.Sender connect(String host, int port, CollectiveSession session, long stageKey, int rank, int to,
+                             long timeoutMillis, BooleanSupplier alive) throws IOException {
     Socket s = new Socket();
     try {
       s.connect(new InetSocketAddress(host, port), (int) Math.min(timeoutMillis, 30_000));
       tune(s);
-      Out out = new Out(s);
-      out.dout.writeInt(RingAllReduce.MAGIC);
-      out.dout.writeInt(rank);
-      out.dout.flush();
-      return out;
+      return new Out(Handshake.client(s, session, Handshake.RING, Handshake.claim(stageKey, rank, to), alive,
+          System.currentTimeMillis() + timeoutMillis));
     } catch (IOException | RuntimeException e) {
       Rendezvous.closeQuietly(s);
       throw e;
     }
   }
 
-  /** Accepts the previous rank's connection on {@code listen}. */
-  static Link.Receiver accept(ServerSocket listen, int from, int rank, long deadline, BooleanSupplier alive)
-      throws IOException {
-    while (true) {
-      Socket c;
-      try {
-        c = listen.accept();
-      } catch (SocketTimeoutException e) {
-        RingAllReduce.check(deadline, alive, "rank " + from + " to connect");
-        continue;
-      }
-      try {
-        tune(c);
-        In in = new In(c, alive, "rank " + from, rank);
-        in.startCall(deadline);
-        int magic = in.din.readInt(), who = in.din.readInt();
-        if (magic != RingAllReduce.MAGIC || who != from) {
-          throw new IOException("rank " + rank + " expected rank " + from + " to connect, got " + who);
-        }
-        return in;
-      } catch (IOException | RuntimeException e) {
-        Rendezvous.closeQuietly(c);
-        throw e;
-      }
-    }
+  /** The receiving end over the previous rank's authenticated connection. */
+  static Link.Receiver receiver(Channel ch, int rank) {
+    return new In(ch, rank);
   }
 
-  private static void tune(Socket s) throws IOException {
+  static void tune(Socket s) throws IOException {
     s.setTcpNoDelay(true);
     s.setSoTimeout(RingAllReduce.POLL_MS);
     s.setSendBufferSize(1 << 20);
@@ -73,14 +52,14 @@ final class SocketLink {
   }
 
   private static final class Out implements Link.Sender {
-    private final Socket socket;
+    private final Channel ch;
     private final DataOutputStream dout;
     private final byte[] chunk = new byte[RingAllReduce.CHUNK_DOUBLES * 8];
     private final DoubleBuffer view = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer();
 
-    Out(Socket socket) throws IOException {
-      this.socket = socket;
-      this.dout = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
+    Out(Channel ch) {
+      this.ch = ch;
+      this.dout = ch.out;
     }
 
     @Override public void header(long seq, int phase, int len) throws IOException {
@@ -100,6 +79,9 @@ final class SocketLink {
     @Override public void writeBlobs(byte[][] blobs, int n) throws IOException {
       dout.writeInt(n);
       for (int k = 0; k < n; k++) {
+        if (blobs[k].length > MAX_BLOB_BYTES) {
+          throw new IOException("a blob of " + blobs[k].length + " bytes; the all-reduce carries at most " + MAX_BLOB_BYTES);
+        }
         dout.writeInt(blobs[k].length);
         dout.write(blobs[k]);
       }
@@ -108,25 +90,23 @@ final class SocketLink {
 
     @Override public String kind() { return "tcp"; }
 
-    @Override public void close() { Rendezvous.closeQuietly(socket); }
+    @Override public void close() { ch.close(); }
   }
 
   private static final class In implements Link.Receiver {
-    private final Socket socket;
-    private final PollingInput pin;
+    private final Channel ch;
     private final DataInputStream din;
     private final int rank;
     private final byte[] chunk = new byte[RingAllReduce.CHUNK_DOUBLES * 8];
     private final DoubleBuffer view = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer();
 
-    In(Socket socket, BooleanSupplier alive, String peer, int rank) throws IOException {
-      this.socket = socket;
-      this.pin = new PollingInput(socket.getInputStream(), 0, alive, peer);
-      this.din = new DataInputStream(new BufferedInputStream(pin, 1 << 16));
+    In(Channel ch, int rank) {
+      this.ch = ch;
+      this.din = ch.in;
       this.rank = rank;
     }
 
-    @Override public void startCall(long deadline) { pin.deadline = deadline; }
+    @Override public void startCall(long deadline) { ch.deadline(deadline); }
 
     @Override public void expectHeader(long seq, int phase, int len) throws IOException {
       int magic = din.readInt();
@@ -145,8 +125,13 @@ final class SocketLink {
 
     @Override public int readBlobs(byte[][] blobs) throws IOException {
       int n = din.readInt();
+      if (n < 0 || n > blobs.length) throw new IOException("rank " + rank + " got " + n + " blobs, at most " + blobs.length + " expected");
       for (int k = 0; k < n; k++) {
-        byte[] b = new byte[din.readInt()];
+        int len = din.readInt();
+        if (len < 0 || len > MAX_BLOB_BYTES) {
+          throw new IOException("rank " + rank + " got a blob of " + len + " bytes, at most " + MAX_BLOB_BYTES + " expected");
+        }
+        byte[] b = new byte[len];
         din.readFully(b);
         blobs[k] = b;
       }
@@ -155,13 +140,16 @@ final class SocketLink {
 
     @Override public String kind() { return "tcp"; }
 
-    @Override public void close() { Rendezvous.closeQuietly(socket); }
+    @Override public void close() { ch.close(); }
   }
 
-  /** Reads that wait in one-second slices, checking that the task is alive and the deadline. */
+  /**
+   * Reads that wait in one-second slices, checking that the owner is alive, and that give up at
+   * the deadline even when the peer keeps sending a byte now and then.
+   */
   static final class PollingInput extends InputStream {
     private final InputStream in;
-    long deadline;
+    volatile long deadline;
     private final BooleanSupplier alive;
     private final String peer;
 
@@ -182,6 +170,7 @@ final class SocketLink {
         try {
           int n = in.read(b, off, len);
           if (n < 0) throw new EOFException(peer + " closed the connection");
+          if (n < len) RingAllReduce.check(deadline, alive, peer);   // a trickle: it must not outlive the deadline
           return n;
         } catch (SocketTimeoutException e) {
           RingAllReduce.check(deadline, alive, peer);

@@ -26,7 +26,7 @@ final class AllReduceAggregation implements AggregationEngine {
     this.timeoutMillis = timeoutMillis;
     SparkContext sc = trainer.data.context();
     try {
-      this.rendezvous = Rendezvous.start(sc.conf().get("spark.driver.host", "127.0.0.1"), trainer.runId());
+      this.rendezvous = Rendezvous.start(sc.conf(), trainer.runId());   // #15: a per-fit secret, Spark's host and ports
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("aggregation=allReduce: cannot open the rendezvous port on the driver: "
           + e.getMessage(), e);
@@ -35,7 +35,7 @@ final class AllReduceAggregation implements AggregationEngine {
 
   @Override public Aggregation kind() { return Aggregation.ALL_REDUCE; }
 
-  @Override public String channelToken() { return rendezvous.address().token(); }
+  @Override public String channelToken() { return trainer.runId(); }   // the in-JVM channels are keyed by the run id
 
   @Override public void close() { rendezvous.close(); }
 

@@ -24,16 +24,31 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The ring among threads of one JVM, as tasks of a barrier stage would use it. */
 class RingAllReduceTest {
 
+  /** A session as the driver makes one, with a fresh secret. */
+  static CollectiveSession session(boolean encrypt, String wireCapture) {
+    return new CollectiveSession("run-" + System.nanoTime(), CollectiveSession.newSecret(), encrypt, 0, 0, null, false,
+        wireCapture);
+  }
+
+  static Rendezvous rendezvous(boolean encrypt) throws IOException {
+    return Rendezvous.start("127.0.0.1", "127.0.0.1", session(encrypt, null));
+  }
+
+  static RingAllReduce join(Rendezvous.Address a, long stageKey, int rank, int size, long timeout,
+                            java.util.function.BooleanSupplier alive, String jvm) throws IOException {
+    return RingAllReduce.join(a, stageKey, rank, size, timeout, alive, jvm, "127.0.0.1");
+  }
+
   interface RankBody<T> {
     T run(RingAllReduce ring) throws Exception;
   }
 
-  private static <T> List<T> runRanks(int size, int attempt, Rendezvous rv, RankBody<T> body) throws Exception {
+  static <T> List<T> runRanks(int size, int attempt, Rendezvous rv, RankBody<T> body) throws Exception {
     return runRanks(size, attempt, rv, body, r -> "jvm");
   }
 
   /** {@code jvmOf}: the JVM identity each rank claims (equal identities talk through memory, others TCP). */
-  private static <T> List<T> runRanks(int size, int attempt, Rendezvous rv, RankBody<T> body,
+  static <T> List<T> runRanks(int size, int attempt, Rendezvous rv, RankBody<T> body,
                                       java.util.function.IntFunction<String> jvmOf) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(size);
     try {
@@ -41,8 +56,7 @@ class RingAllReduceTest {
       for (int r = 0; r < size; r++) {
         int rank = r;
         fs.add(pool.submit(() -> {
-          try (RingAllReduce ring = RingAllReduce.join(rv.address(), attempt, rank, size, 20_000, () -> true,
-              jvmOf.apply(rank))) {
+          try (RingAllReduce ring = join(rv.address(), attempt, rank, size, 20_000, () -> true, jvmOf.apply(rank))) {
             return body.run(ring);
           }
         }));
@@ -56,8 +70,10 @@ class RingAllReduceTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"1,memory", "2,memory", "3,memory", "5,memory", "2,tcp", "3,tcp", "5,tcp", "4,mixed", "5,mixed"})
-  void sumsInRankOrderBitForBitAndGathersBlobs(int size, String links) throws Exception {
+  @CsvSource({"1,memory", "2,memory", "3,memory", "5,memory", "2,tcp", "3,tcp", "5,tcp", "4,mixed", "5,mixed",
+      "3,tcp-aes", "4,mixed-aes"})
+  void sumsInRankOrderBitForBitAndGathersBlobs(int size, String linksAndCipher) throws Exception {
+    String links = linksAndCipher.replace("-aes", "");
     java.util.function.IntFunction<String> jvmOf = switch (links) {
       case "memory" -> r -> "one jvm";
       case "tcp" -> r -> "jvm " + r;
@@ -70,7 +86,7 @@ class RingAllReduceTest {
     inputs[0][5] = -0.0;
     double[] expected = new double[n];            // what the driver computes: total += v_r in partition order
     for (double[] v : inputs) for (int i = 0; i < n; i++) expected[i] += v[i];
-    try (Rendezvous rv = Rendezvous.start("127.0.0.1", "t")) {
+    try (Rendezvous rv = rendezvous(linksAndCipher.endsWith("-aes"))) {
       List<double[][]> results = runRanks(size, 0, rv, ring -> {
         double[][] rounds = new double[2][];
         for (int call = 0; call < 2; call++) {         // two calls: the sequence numbers must keep step
@@ -96,7 +112,7 @@ class RingAllReduceTest {
   @ParameterizedTest
   @ValueSource(strings = {"memory", "tcp"})
   void aDeadPeerEndsTheOthersWaitAtOnce(String links) throws Exception {
-    try (Rendezvous rv = Rendezvous.start("127.0.0.1", "t")) {
+    try (Rendezvous rv = rendezvous(false)) {
       long t0 = System.nanoTime();
       ExecutionException e = assertThrows(ExecutionException.class, () -> runRanks(3, 0, rv, ring -> {
         if (ring.rank() == 1) throw new IllegalStateException("rank 1 fails before the collective");
@@ -111,12 +127,12 @@ class RingAllReduceTest {
 
   @Test
   void aKilledTaskStopsWaitingWithinAboutASecond() throws Exception {
-    try (Rendezvous rv = Rendezvous.start("127.0.0.1", "t")) {
+    try (Rendezvous rv = rendezvous(false)) {
       AtomicBoolean alive = new AtomicBoolean(true);
       ExecutorService pool = Executors.newSingleThreadExecutor();
       try {
         // rank 0 of 2 registers; rank 1 never comes; then the task is "killed"
-        Future<?> f = pool.submit(() -> RingAllReduce.join(rv.address(), 0, 0, 2, 60_000, alive::get));
+        Future<?> f = pool.submit(() -> join(rv.address(), 0, 0, 2, 60_000, alive::get, "jvm"));
         Thread.sleep(300);
         alive.set(false);
         ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
@@ -129,10 +145,10 @@ class RingAllReduceTest {
 
   @Test
   void aNewerStageAttemptReplacesAnUnfinishedOne() throws Exception {
-    try (Rendezvous rv = Rendezvous.start("127.0.0.1", "t")) {
+    try (Rendezvous rv = rendezvous(false)) {
       ExecutorService pool = Executors.newSingleThreadExecutor();
       try {
-        Future<?> stale = pool.submit(() -> RingAllReduce.join(rv.address(), 0, 0, 2, 60_000, () -> true));
+        Future<?> stale = pool.submit(() -> join(rv.address(), 0, 0, 2, 60_000, () -> true, "jvm"));
         Thread.sleep(200);
         List<Double> sums = runRanks(2, 1, rv, ring -> {
           double[] v = {ring.rank() + 1.0};
@@ -149,17 +165,18 @@ class RingAllReduceTest {
   }
 
   @Test
-  void strangersAreRejected() throws Exception {
-    try (Rendezvous rv = Rendezvous.start("127.0.0.1", "secret")) {
-      Rendezvous.Address wrong = new Rendezvous.Address("127.0.0.1", rv.address().port(), "guess");
-      assertThrows(IOException.class, () -> RingAllReduce.join(wrong, 0, 0, 2, 3_000, () -> true));
+  void aTaskWithAnotherSecretIsRejected() throws Exception {
+    try (Rendezvous rv = rendezvous(false)) {
+      Rendezvous.Address wrong = new Rendezvous.Address("127.0.0.1", rv.address().port(), session(false, null));
+      IOException e = assertThrows(IOException.class, () -> join(wrong, 0, 0, 2, 3_000, () -> true, "jvm"));
+      assertTrue(e.getMessage().contains("closed the connection"), e.getMessage());
     }
   }
 
   @Test
   void sizeOneOpensNothing() throws Exception {
-    try (RingAllReduce ring = RingAllReduce.join(new Rendezvous.Address("nowhere.invalid", 1, "t"), 0, 0, 1, 1000,
-        () -> true)) {
+    try (RingAllReduce ring = RingAllReduce.join(new Rendezvous.Address("nowhere.invalid", 1, session(false, null)), 0,
+        0, 1, 1000, () -> true)) {
       double[] v = {-0.0, 2};
       byte[][] blobs = ring.allReduce(v, new byte[] {7});
       assertArrayEquals(new double[] {0.0, 2}, v);
