@@ -60,7 +60,7 @@ import scala.Option;
  */
 public class SharpnessAwareClassifier
     extends ProbabilisticClassifier<Vector, SharpnessAwareClassifier, SharpnessAwareClassificationModel>
-    implements DefaultParamsWritable {
+    implements DefaultParamsWritable, org.apache.spark.ml.param.shared.HasWeightCol { // #16: MLlib's HasWeightCol
   private static final long serialVersionUID = 1L;
 
   // --- uid: filled before Scala trait initializers run (see docs/ARCHITECTURE.md, "the uid trap")
@@ -146,6 +146,12 @@ public class SharpnessAwareClassifier
   @Override public String uid() {
     if (uid == null) uid = PENDING_UID.get();
     return uid;
+  }
+
+  // #16: weightCol is MLlib's shared HasWeightCol param (created in initParams; this is the setter Scala
+  // generates for the trait's val, which only the trait's own initializer would call).
+  @Override public void org$apache$spark$ml$param$shared$HasWeightCol$_setter_$weightCol_$eq(Param<String> p) {
+    weightCol = p;
   }
 
   private void initParams() {
