@@ -251,7 +251,7 @@ public class SharpnessAwareClassifier
     setDefault(rule, d.rule());
     setDefault(rho, d.rho());
     setDefault(perturbation, d.perturbation());
-    setDefault(microBatchSize, d.microBatchSize());
+    setDefault(microBatchSize, 1); // #16: m = 1 is the only m-SAM setting independent of the partitioning (docs/ALGORITHMS.md)
     setDefault(adaptiveEta, d.adaptiveEta());
     setDefault(adaptiveScope, d.adaptiveScope());
     setDefault(weightDecayMode, d.weightDecayMode());
