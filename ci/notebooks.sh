@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Runs every notebook in notebooks/*.scala (Databricks source format) headless through the Spark REPL
-# on local Spark with small data, one cell per compilation unit, failing on the first error.
-# Needs the examples app jar (mvn package/verify builds it). Usage: ci/notebooks.sh [NOTEBOOK...]
+# Runs every notebook headless through the Spark REPL on local Spark with small data, one cell per
+# compilation unit, failing on the first error: each Databricks source notebook (notebooks/*.scala, with
+# a `display` stub, as Databricks provides one) and each Zeppelin note generated from it
+# (notebooks/zeppelin/*.zpln, with only what Zeppelin binds: a minimal `z`, no `display`). First checks
+# that the Zeppelin notes are up to date with notebooks/gen_zeppelin.py.
+# Needs the examples app jar (mvn package/verify builds it). Usage: ci/notebooks.sh [NOTEBOOK.scala|NOTE.zpln...]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -30,17 +33,24 @@ flags=(-XX:+IgnoreUnrecognizedVMOptions --add-modules=jdk.incubator.vector
   -Djdk.reflect.useDirectMethodHandle=false)
 export SPARK_LOCAL_IP=127.0.0.1 OPENBLAS_NUM_THREADS=1
 
+python3 notebooks/gen_zeppelin.py --check
+
 notebooks=("$@")
-[[ ${#notebooks[@]} -gt 0 ]] || notebooks=(notebooks/*.scala)
+[[ ${#notebooks[@]} -gt 0 ]] || notebooks=(notebooks/*.scala notebooks/zeppelin/*.zpln)
 status=0
 for nb in "${notebooks[@]}"; do
-  name="$(basename "$nb" .scala)"
+  case "$nb" in
+    *.scala) name="$(basename "$nb" .scala)"; platform="$runner/databricks.scala"; split="$runner/split_cells.py" ;;
+    *.zpln) name="zeppelin-$(basename "$nb" .zpln)"; platform="$runner/zeppelin.scala"; split="$runner/zpln_cells.py" ;;
+    *) echo "notebooks: $nb is neither a .scala notebook nor a .zpln note" >&2; exit 2 ;;
+  esac
   cells="$work/$name/cells"; out="$work/$name/out"
   rm -rf "$work/$name"; mkdir -p "$cells" "$out"
   echo "notebooks: running $nb"
   start=$(date +%s)
+  python3 "$split" "$nb" "$cells" > "$work/$name/run-cells.scala"
   set +e
-  { cat "$runner/prelude.scala"; python3 "$runner/split_cells.py" "$nb" "$cells"; echo 'spark.stop(); sys.exit(0)'; } |
+  { cat "$runner/prelude.scala" "$platform" "$work/$name/run-cells.scala"; echo 'spark.stop(); sys.exit(0)'; } |
     timeout 1200 java "${flags[@]}" -Xmx4g -Dscala.usejavacp=true -Dspark.master='local[2]' -Dspark.ui.enabled=false \
       -Dspark.driver.host=127.0.0.1 -Dspark.sam.notebook.small=true -Dspark.sam.notebook.out="$out" \
       -cp "$jar:$(cat "$work/repl-classpath.txt")" org.apache.spark.repl.Main > "$work/$name/log.txt" 2>&1

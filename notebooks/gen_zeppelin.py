@@ -3,13 +3,17 @@
 
 The .scala notebooks are the only maintained source; run this after editing one:
     python3 notebooks/gen_zeppelin.py
-Markdown cells (`// MAGIC %md`) become `%md` paragraphs, code cells `%spark` paragraphs.
+    python3 notebooks/gen_zeppelin.py --check   # exit 1 if a .zpln differs from what this writes (CI)
+Markdown cells (`// MAGIC %md`) become `%md` paragraphs, code cells `%spark` paragraphs. Databricks'
+`display(df)` becomes `z.show(df)`: Zeppelin's Spark interpreter has no `display`; its ZeppelinContext
+`z` shows a DataFrame as a table.
 """
 import glob
 import hashlib
 import json
 import os
 import re
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -24,8 +28,14 @@ def paragraphs(text):
             body = "\n".join(re.sub(r"^// MAGIC ?", "", l) for l in lines if l.strip())
             out.append(("md", body[len("%md"):].lstrip("\n") if body.startswith("%md") else body))
         else:
-            out.append(("spark", "\n".join(l for l in lines if not l.startswith("// DBTITLE")).strip("\n")))
+            code = "\n".join(l for l in lines if not l.startswith("// DBTITLE")).strip("\n")
+            out.append(("spark", zeppelin_code(code)))
     return out
+
+
+def zeppelin_code(code):
+    """Databricks' display(x) -> Zeppelin's z.show(x) (whole word, not obj.display or redisplay)."""
+    return re.sub(r"(?<![\w.])display\(", "z.show(", code)
 
 
 def note(name, paras):
@@ -48,16 +58,27 @@ def note(name, paras):
 
 
 def main():
+    check = sys.argv[1:] == ["--check"]
+    if sys.argv[1:] and not check:
+        sys.exit("usage: gen_zeppelin.py [--check]")
     os.makedirs(os.path.join(HERE, "zeppelin"), exist_ok=True)
+    stale = []
     for src in sorted(glob.glob(os.path.join(HERE, "*.scala"))):
         name = os.path.splitext(os.path.basename(src))[0]
         with open(src, encoding="utf-8") as f:
             paras = paragraphs(f.read())
         dst = os.path.join(HERE, "zeppelin", name + ".zpln")
+        text = json.dumps(note(name, paras), indent=2) + "\n"
+        if check:
+            old = open(dst, encoding="utf-8").read() if os.path.exists(dst) else None
+            if old != text:
+                stale.append(os.path.relpath(dst))
+            continue
         with open(dst, "w", encoding="utf-8") as f:
-            json.dump(note(name, paras), f, indent=2)
-            f.write("\n")
+            f.write(text)
         print(f"wrote {os.path.relpath(dst)} ({len(paras)} paragraphs)")
+    if stale:
+        sys.exit("out of date (run python3 notebooks/gen_zeppelin.py): " + ", ".join(stale))
 
 
 main()

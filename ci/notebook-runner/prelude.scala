@@ -1,6 +1,6 @@
-// Loaded before a notebook's cells by ci/notebooks.sh. Stubs what only Databricks provides and runs
-// each cell as one compilation unit, stopping the JVM with exit code 1 on the first failing cell.
-def display(df: org.apache.spark.sql.Dataset[_]): Unit = df.show(20, false)
+// Loaded before a notebook's cells by ci/notebooks.sh (then databricks.scala or zeppelin.scala, which bind
+// what that platform provides). Runs each cell as one compilation unit, stopping the JVM with exit code 1
+// on the first failing cell.
 def runCell(path: String): Unit = {
   val code = new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(path)), "UTF-8")
   val t0 = System.nanoTime()

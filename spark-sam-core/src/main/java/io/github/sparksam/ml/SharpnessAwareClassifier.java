@@ -63,7 +63,7 @@ import scala.Option;
  */
 public class SharpnessAwareClassifier
     extends ProbabilisticClassifier<Vector, SharpnessAwareClassifier, SharpnessAwareClassificationModel>
-    implements DefaultParamsWritable {
+    implements DefaultParamsWritable, org.apache.spark.ml.param.shared.HasWeightCol { // #16: MLlib's HasWeightCol
   private static final long serialVersionUID = 1L;
 
   // --- uid: filled before Scala trait initializers run (see docs/ARCHITECTURE.md, "the uid trap")
@@ -150,6 +150,12 @@ public class SharpnessAwareClassifier
   @Override public String uid() {
     if (uid == null) uid = PENDING_UID.get();
     return uid;
+  }
+
+  // #16: weightCol is MLlib's shared HasWeightCol param (created in initParams; this is the setter Scala
+  // generates for the trait's val, which only the trait's own initializer would call).
+  @Override public void org$apache$spark$ml$param$shared$HasWeightCol$_setter_$weightCol_$eq(Param<String> p) {
+    weightCol = p;
   }
 
   private void initParams() {
@@ -254,7 +260,7 @@ public class SharpnessAwareClassifier
     setDefault(rule, d.rule());
     setDefault(rho, d.rho());
     setDefault(perturbation, d.perturbation());
-    setDefault(microBatchSize, d.microBatchSize());
+    setDefault(microBatchSize, 1); // #16: m = 1 is the only m-SAM setting independent of the partitioning (docs/ALGORITHMS.md)
     setDefault(adaptiveEta, d.adaptiveEta());
     setDefault(adaptiveScope, d.adaptiveScope());
     setDefault(weightDecayMode, d.weightDecayMode());

@@ -14,6 +14,7 @@ import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.param.shared.HasWeightCol;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable;
@@ -32,16 +33,19 @@ import org.apache.spark.sql.types.StructField;
  * a token ({@link SharpnessAwareClassificationModel#MODEL_TAG}) that {@link ModelRegistry} maps back
  * to the model instance in the driver JVM. So {@code evaluate} accepts (1) the output of such a
  * transform (tag kept: select or rename other columns freely, but keep the prediction column), or
- * (2) any DataFrame with features and label after {@link #setModel} (an explicit model wins). The
- * measure is computed on the dataset's features/label columns (for CrossValidator: the validation
- * fold). Anything else fails with an IllegalArgumentException saying so.
+ * (2) any DataFrame with features and label after {@link #setModel}. The measure is computed on the
+ * dataset's features/label columns (for CrossValidator: the validation fold). Anything else fails
+ * with an IllegalArgumentException saying so, and so does a {@link #setModel} evaluator given
+ * another model's output (as CrossValidator would: it must score each candidate on its own model).
+ *
+ * <p>{@code weightCol} is MLlib's shared {@link HasWeightCol} param, so generic MLlib code sees it.
  *
  * <pre>{@code
  * SharpnessEvaluator ev = new SharpnessEvaluator().setMetricName("worstCaseAdaptiveLinf").setRho(0.002);
  * double s = ev.evaluate(model.transform(df));
  * }</pre>
  */
-public class SharpnessEvaluator extends Evaluator implements DefaultParamsWritable {
+public class SharpnessEvaluator extends Evaluator implements DefaultParamsWritable, HasWeightCol {
   private static final long serialVersionUID = 1L;
 
   private static final ThreadLocal<String> PENDING_UID = new ThreadLocal<>();
@@ -74,7 +78,11 @@ public class SharpnessEvaluator extends Evaluator implements DefaultParamsWritab
 
   private SharpnessEvaluator(Void ignored) {
     super();
+    // Evaluator's constructor creates no params, so nothing has read the uid yet: take it now,
+    // before the hand-off is cleared and before the params below ask for it.
+    uid = PENDING_UID.get();
     PENDING_UID.remove();
+    if (uid == null || uid.isEmpty()) throw new IllegalArgumentException("a SharpnessEvaluator needs a non-empty uid");
     metricName = new Param<>(this, "metricName", "the measure: " + String.join(", ", METRICS),
         ParamValidators.inArray(METRICS));
     rho = new DoubleParam(this, "rho", "radius of the sharpness ball; 0 or less: the metric's default (see SharpnessSpec)");
@@ -112,11 +120,16 @@ public class SharpnessEvaluator extends Evaluator implements DefaultParamsWritab
     return uid;
   }
 
+  /** The setter Scala generates for {@link HasWeightCol}'s val; only that trait's initializer would call it. */
+  @Override public void org$apache$spark$ml$param$shared$HasWeightCol$_setter_$weightCol_$eq(Param<String> p) {
+    weightCol = p;
+  }
+
   public Param<String> metricName() { return metricName; }
   public DoubleParam rho() { return rho; }
   public Param<String> featuresCol() { return featuresCol; }
   public Param<String> labelCol() { return labelCol; }
-  public Param<String> weightCol() { return weightCol; }
+  @Override public Param<String> weightCol() { return weightCol; }
   public IntParam sampleSize() { return sampleSize; }
   public IntParam batchSize() { return batchSize; }
   public LongParam sampleSeed() { return sampleSeed; }
@@ -129,7 +142,7 @@ public class SharpnessEvaluator extends Evaluator implements DefaultParamsWritab
   public double getRho() { return (Double) getOrDefault(rho); }
   public String getFeaturesCol() { return getOrDefault(featuresCol); }
   public String getLabelCol() { return getOrDefault(labelCol); }
-  public String getWeightCol() { return getOrDefault(weightCol); }
+  @Override public String getWeightCol() { return getOrDefault(weightCol); }
   public int getSampleSize() { return (Integer) getOrDefault(sampleSize); }
   public int getBatchSize() { return (Integer) getOrDefault(batchSize); }
   public long getSampleSeed() { return (Long) getOrDefault(sampleSeed); }
@@ -151,7 +164,12 @@ public class SharpnessEvaluator extends Evaluator implements DefaultParamsWritab
   public SharpnessEvaluator setHessianRows(int v) { return (SharpnessEvaluator) set(hessianRows, v); }
   public SharpnessEvaluator setSeed(long v) { return (SharpnessEvaluator) set(seed, v); }
 
-  /** Evaluates this model on any dataset with features and label (instead of the transform tag). Not saved. */
+  /**
+   * Measures this model on any dataset with features and label (instead of the transform tag). Not
+   * saved and not copied by {@link #copy}; an evaluator with a model refuses datasets produced by
+   * another model's transform, so it cannot silently score every candidate of a CrossValidator or
+   * TrainValidationSplit on the same model.
+   */
   public SharpnessEvaluator setModel(SharpnessAwareClassificationModel m) {
     this.model = m;
     return this;
@@ -180,27 +198,43 @@ public class SharpnessEvaluator extends Evaluator implements DefaultParamsWritab
     return r.metric(getMetricName());
   }
 
-  /** The model to measure: the one set with {@link #setModel}, else the one whose transform produced {@code dataset}. */
+  /**
+   * The model to measure: the one set with {@link #setModel}, else the one whose transform produced
+   * {@code dataset}. Fails when both exist and differ (other weights or architecture).
+   */
   public SharpnessAwareClassificationModel findModel(Dataset<?> dataset) {
-    if (model != null) return model;
     List<String> untagged = new ArrayList<>();
+    SharpnessAwareClassificationModel tagged = null;
     for (StructField f : dataset.schema().fields()) {
-      if (f.metadata().contains(SharpnessAwareClassificationModel.MODEL_TAG)) {
+      if (tagged == null && f.metadata().contains(SharpnessAwareClassificationModel.MODEL_TAG)) {
         String token = f.metadata().getString(SharpnessAwareClassificationModel.MODEL_TAG);
-        SharpnessAwareClassificationModel m = ModelRegistry.lookup(token);
-        if (m != null) return m;
-        untagged.add(f.name() + " (model no longer in this JVM)");
+        tagged = ModelRegistry.lookup(token);
+        if (tagged == null) untagged.add(f.name() + " (model no longer in this JVM)");
       }
     }
+    if (model != null) {
+      if (tagged != null && tagged != model && !sameModel(tagged, model)) {
+        throw new IllegalArgumentException("SharpnessEvaluator " + uid() + ": setModel fixed the model to measure, "
+            + "but this dataset was produced by the transform of another model (" + tagged + "); in model selection "
+            + "(CrossValidator, TrainValidationSplit) that would score every candidate on the same model. Use an "
+            + "evaluator without setModel there: it measures the model that produced each dataset");
+      }
+      return model;
+    }
+    if (tagged != null) return tagged;
     throw new IllegalArgumentException("SharpnessEvaluator needs the model: pass the output of a "
         + "SharpnessAwareClassificationModel.transform (keeping its prediction column, which carries the model tag) "
         + "or call setModel(model)" + (untagged.isEmpty() ? "" : "; found tags in " + untagged));
   }
 
+  private static boolean sameModel(SharpnessAwareClassificationModel a, SharpnessAwareClassificationModel b) {
+    return a.network().toString().equals(b.network().toString())
+        && java.util.Arrays.equals(a.weights(), b.weights());
+  }
+
+  /** Copies the params only: a model set with {@link #setModel} stays with this instance. */
   @Override public SharpnessEvaluator copy(ParamMap extra) {
-    SharpnessEvaluator c = (SharpnessEvaluator) defaultCopy(extra);
-    c.model = model;
-    return c;
+    return (SharpnessEvaluator) defaultCopy(extra);
   }
 
   @Override public String toString() {

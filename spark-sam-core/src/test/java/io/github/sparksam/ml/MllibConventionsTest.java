@@ -1,5 +1,7 @@
 package io.github.sparksam.ml;
 
+import static io.github.sparksam.ml.StageChecks.assertSameParams;
+import static io.github.sparksam.ml.StageChecks.checkParams;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
@@ -14,11 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.sparksam.testutil.SparkTestBase;
 import io.github.sparksam.train.EpochMetrics;
 import java.io.IOException;
-import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.SplittableRandom;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
@@ -27,9 +27,7 @@ import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
 import org.apache.spark.ml.feature.StringIndexer;
 import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.linalg.Vector;
-import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.param.Params;
 import org.apache.spark.ml.tuning.CrossValidator;
 import org.apache.spark.ml.tuning.CrossValidatorModel;
 import org.apache.spark.ml.tuning.ParamGridBuilder;
@@ -45,8 +43,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * JUnit equivalents of MLlib's own conformance checks (ParamsSuite.checkParams,
- * DefaultReadWriteTest, MLTestingUtils.checkCopyAndUids / checkNumericTypes / weight semantics,
+ * JUnit equivalents of MLlib's own conformance checks (ParamsSuite.checkParams and
+ * DefaultReadWriteTest through {@link StageChecks}, MLTestingUtils.checkCopyAndUids / checkNumericTypes / weight semantics,
  * MLTest's single-row prediction checks) for {@link SharpnessAwareClassifier} and its model, plus
  * Pipeline and CrossValidator integration. Data is tiny and training short.
  */
@@ -65,23 +63,6 @@ class MllibConventionsTest extends SparkTestBase {
   }
 
   // ------------------------------------------------------------------ params
-
-  private static void checkParams(Params obj) throws Exception {
-    Param<?>[] ps = obj.params();
-    assertTrue(ps.length > 0);
-    for (int i = 1; i < ps.length; i++) {
-      assertTrue(ps[i - 1].name().compareTo(ps[i].name()) < 0,
-          "params not sorted by name: " + ps[i - 1].name() + " before " + ps[i].name());
-    }
-    for (Param<?> p : ps) {
-      assertEquals(obj.uid(), p.parent(), "parent of param " + p.name());
-      assertSame(p, obj.getParam(p.name()), "getParam(" + p.name() + ")");
-      assertTrue(obj.hasParam(p.name()));
-      assertFalse(p.doc() == null || p.doc().isEmpty(), "doc of " + p.name());
-    }
-    Method copy = obj.getClass().getMethod("copy", ParamMap.class);
-    assertEquals(obj.getClass(), copy.getReturnType(), "copy(ParamMap) return type");
-  }
 
   @Test
   void estimatorParamsFollowMllibConventions() throws Exception {
@@ -137,23 +118,6 @@ class MllibConventionsTest extends SparkTestBase {
   }
 
   // ------------------------------------------------------------------ persistence
-
-  @SuppressWarnings("unchecked")
-  private static <T extends Params> void assertSameParams(T expected, T actual) {
-    assertEquals(expected.uid(), actual.uid());
-    assertEquals(expected.params().length, actual.params().length);
-    for (Param<?> p : expected.params()) {
-      Param<Object> q = (Param<Object>) actual.getParam(p.name());
-      assertEquals(expected.isSet(p), actual.isSet(q), "isSet " + p.name());
-      if (expected.isDefined(p)) {
-        assertTrue(actual.isDefined(q), "defined " + p.name());
-        Object a = expected.getOrDefault(p), b = actual.getOrDefault(q);
-        assertTrue(Objects.deepEquals(a, b), p.name() + ": " + a + " vs " + b);
-      } else {
-        assertFalse(actual.isDefined(q), "undefined param " + p.name() + " became defined");
-      }
-    }
-  }
 
   @Test
   void estimatorDefaultReadWrite() throws Exception {

@@ -81,7 +81,8 @@ class SamTrainingTest extends SparkTestBase {
   @Test
   void mSamWithTheWholeBatchOnOnePartitionIsGlobalSam() {   // 10.18(d)
     for (String mode : new String[] {"decoupled", "loss"}) {
-      double[] whole = est(1).setRule("sam").setRho(0.1).setWeightDecayMode(mode).fit(data).weights();
+      double[] whole = est(1).setRule("sam").setRho(0.1).setMicroBatchSize(0).setWeightDecayMode(mode).fit(data)
+          .weights(); // #16: m = 0 (the slice) is no longer the default
       double[] m10 = est(1).setRule("sam").setRho(0.1).setMicroBatchSize(10).setWeightDecayMode(mode).fit(data).weights();
       double[] global = est(1).setRule("sam").setRho(0.1).setPerturbation("global").setWeightDecayMode(mode)
           .fit(data).weights();

@@ -373,9 +373,9 @@ public class BenchCommand implements Callable<Integer> {
     return switch (c) {
       case "sgd" -> e;
       case "sgd-local" -> e.setLocalSteps(localSteps);
-      case "msam" -> e.setRule("sam").setPerturbation("partition");
+      case "msam" -> e.setRule("sam").setPerturbation("partition").setMicroBatchSize(0); // #16: slice, as measured so far
       case "sam-global" -> e.setRule("sam").setPerturbation("global");
-      case "asam" -> e.setRule("asam").setRho(0.5);
+      case "asam" -> e.setRule("asam").setRho(0.5).setMicroBatchSize(0); // #16: per partition slice, as before
       case "saf" -> e.setRule("saf").setSafLag(1).setKlStartEpoch(0);
       case "mesa" -> e.setRule("mesa").setKlStartEpoch(0);
       case "softmax-sgd" -> e.setModelType("softmax");

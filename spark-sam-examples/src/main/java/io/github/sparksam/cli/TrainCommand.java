@@ -136,8 +136,8 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--perturbation", description = "SAM/ASAM scope: partition (m-SAM, one Spark job per step) | global (exact, two jobs). Default: ${DEFAULT-VALUE}")
     String perturbation = "partition";
 
-    @Option(names = "--micro-batch", paramLabel = "M", description = "m-SAM: examples per perturbation inside a task; 0 = the task's slice. Default: ${DEFAULT-VALUE}")
-    int microBatch = 0;
+    @Option(names = "--micro-batch", paramLabel = "M", description = "m-SAM: examples per perturbation inside a task (1: independent of the partitioning; larger is faster; 0 = the task's slice). Default: ${DEFAULT-VALUE}")
+    int microBatch = 1; // #16: the estimator's default
 
     @Option(names = "--adaptive-eta", description = "ASAM's eta. Default: ${DEFAULT-VALUE}")
     double adaptiveEta = 0.01;
