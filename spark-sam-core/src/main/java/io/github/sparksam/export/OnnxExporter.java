@@ -4,7 +4,16 @@ import ai.onnx.proto.OnnxMl;
 import io.github.sparksam.ml.SharpnessAwareClassificationModel;
 import io.github.sparksam.nn.Activation;
 import io.github.sparksam.nn.Network;
+import io.github.sparksam.backend.Conv2dGeometry;
 import io.github.sparksam.nn.ParamLayout;
+import io.github.sparksam.nn.layers.ActivationLayer;
+import io.github.sparksam.nn.layers.AvgPool2dLayer;
+import io.github.sparksam.nn.layers.Conv2dLayer;
+import io.github.sparksam.nn.layers.DenseLayer;
+import io.github.sparksam.nn.layers.FlattenLayer;
+import io.github.sparksam.nn.layers.GlobalAvgPoolLayer;
+import io.github.sparksam.nn.layers.MaxPool2dLayer;
+import io.github.sparksam.nn.layers.Shape;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -27,7 +36,8 @@ import org.tribuo.util.onnx.ONNXRef;
  * default-domain opset 13, Tribuo's), so that it can be served without Spark, e.g. by ONNX Runtime.
  *
  * <p>Graph: input {@value #INPUT}, float32 {@code [batch, numFeatures]} (the model's features vector; the
- * batch dimension is dynamic); outputs {@value #RAW} (float32 {@code [batch, numClasses]}: the logits, or
+ * batch dimension is dynamic; a convolutional network's row, stored NCHW, is reshaped to {@code [batch, C, H, W]}
+ * inside the graph); outputs {@value #RAW} (float32 {@code [batch, numClasses]}: the logits, or
  * {@code [-z, z]} for the binomial head, as {@code transform}'s column), {@value #PROBABILITY} (float32
  * {@code [batch, numClasses]}: softmax of the logits, or {@code [1 - sigmoid(z), sigmoid(z)]}) and
  * {@value #PREDICTION} (int64 {@code [batch]}: the class index, as MLlib predicts it: the largest raw score,
@@ -61,34 +71,73 @@ public final class OnnxExporter {
   /** An element-wise hidden activation. */
   record Act(Activation activation) implements Layer {}
 
-  /** The network's forward pass up to the logits, as layers: dense, activation, ..., dense. */
+  /** The flat input row, stored NCHW, as the {@code [batch, C, H, W]} tensor the convolutions read. */
+  record Unflatten(Shape shape) implements Layer {}
+
+  /** A convolution: its kernel ({@code filters x C kH kW}, column-major) and bias tensors and its window. */
+  record Conv(ParamLayout.Tensor kernel, ParamLayout.Tensor bias, Conv2dGeometry window) implements Layer {}
+
+  /** Max ({@code max}) or average pooling over the window. */
+  record Pool(boolean max, Conv2dGeometry window) implements Layer {}
+
+  /** The mean of each channel. */
+  record GlobalAvgPool() implements Layer {}
+
+  /**
+   * The row as a flat vector in the order the network stored it: HWC after a convolution or pooling layer
+   * ({@code channelsLast}), else the input's CHW.
+   */
+  record Flatten(boolean channelsLast) implements Layer {}
+
+  /**
+   * The network's forward pass up to the logits, one exporter layer per network layer (for a convolutional
+   * network, after an {@link Unflatten} of the input row). Tensor names follow {@code Network}'s numbering: the
+   * n-th layer with parameters owns {@code K<n>} or {@code W<n>}, and {@code b<n>}.
+   */
   static List<Layer> layers(Network n) {
     List<Layer> out = new ArrayList<>();
-    int dense = n.hiddenLayers().length + 1;
-    for (int l = 1; l <= dense; l++) {
-      out.add(new Dense(n.layout().tensor("W" + l), n.layout().tensor("b" + l)));
-      if (l < dense) out.add(new Act(n.activation()));
+    if (n.isConvolutional()) out.add(new Unflatten(n.inputShape()));
+    ParamLayout p = n.layout();
+    boolean channelsLast = false;    // convolution and pooling layers store their output HWC (Conv2dGeometry)
+    int number = 0;
+    for (io.github.sparksam.nn.layers.Layer l : n.layers()) {
+      if (l.hasParams()) number++;
+      if (l instanceof DenseLayer) {
+        out.add(new Dense(p.tensor("W" + number), p.tensor("b" + number)));
+      } else if (l instanceof ActivationLayer a) {
+        out.add(new Act(a.activation()));
+      } else if (l instanceof Conv2dLayer c) {
+        out.add(new Conv(p.tensor("K" + number), p.tensor("b" + number), c.geometry()));
+      } else if (l instanceof MaxPool2dLayer m) {
+        out.add(new Pool(true, m.geometry()));
+      } else if (l instanceof GlobalAvgPoolLayer) {
+        out.add(new GlobalAvgPool());
+      } else if (l instanceof AvgPool2dLayer a) {
+        out.add(new Pool(false, a.geometry()));
+      } else if (l instanceof FlattenLayer f) {
+        out.add(new Flatten(channelsLast && !f.inputShape().isFlat()));
+      } else {
+        throw new IllegalArgumentException("cannot export a " + l.getClass().getSimpleName() + " layer to ONNX");
+      }
+      if (!(l instanceof FlattenLayer || l instanceof DenseLayer || l instanceof ActivationLayer)) channelsLast = true;
     }
     return out;
   }
 
   /**
    * The ONNX nodes of one layer, applied to {@code in}; the one place where a layer kind maps to ONNX. A new
-   * kind (the convolutional networks of #14: Conv with its {@code [out, in, kH, kW]} weight, MaxPool, Flatten, and
-   * a Reshape of the flat input to {@code [batch, C, H, W]}) is a record above, a case here and a line in
-   * {@link #layers}; the head and the outputs stay as they are.
+   * kind is a record above, a case here and a line in {@link #layers}; the head and the outputs stay as they are.
+   * Between convolution and pooling nodes the tensors are ONNX's NCHW; the network's HWC storage only shows at a
+   * {@link Flatten}, which transposes to NHWC first so that the next dense layer sees its inputs in its order.
    */
   static ONNXRef<?> emit(ONNXContext ctx, Layer layer, ONNXRef<?> in, double[] w, int index) {
     if (layer instanceof Dense d) {
-      ParamLayout.Tensor wt = d.weight(), b = d.bias();
+      ParamLayout.Tensor wt = d.weight();
       // column-major out x in is, read row-major, the in x out matrix W^T: Gemm(x, W^T, b) with transB = 0
       ONNXRef<?> weight = ctx.floatTensor(wt.name(), List.of(wt.cols(), wt.rows()), buf -> {
         for (int i = 0; i < wt.size(); i++) buf.put((float) w[wt.offset() + i]);
       });
-      ONNXRef<?> bias = ctx.floatTensor(b.name(), List.of(b.size()), buf -> {
-        for (int i = 0; i < b.size(); i++) buf.put((float) w[b.offset() + i]);
-      });
-      return ctx.operation(ONNXOperators.GEMM, List.of(in, weight, bias), "dense" + index, Map.of());
+      return ctx.operation(ONNXOperators.GEMM, List.of(in, weight, vector(ctx, d.bias(), w)), "dense" + index, Map.of());
     }
     if (layer instanceof Act a) {
       OnnxOps op = switch (a.activation()) {
@@ -97,7 +146,61 @@ public final class OnnxExporter {
       };
       return ctx.operation(op, List.of(in), a.activation().paramValue() + index, Map.of());
     }
+    if (layer instanceof Unflatten u) {
+      Shape s = u.shape();
+      ONNXRef<?> shape = ctx.array("input_shape", new long[] {-1, s.channels(), s.height(), s.width()});
+      return ctx.operation(OnnxOps.RESHAPE, List.of(in, shape), "unflatten" + index, Map.of());
+    }
+    if (layer instanceof Conv c) {
+      ParamLayout.Tensor k = c.kernel();
+      Conv2dGeometry g = c.window();
+      int filters = k.rows(), patch = k.cols();
+      // K is filters x patch column-major, a window's entries ordered (c, ky, kx): transposed to row-major
+      // [filters, patch] it is ONNX's [M, C, kH, kW]
+      ONNXRef<?> kernel = ctx.floatTensor(k.name(), List.of(filters, g.channels, g.kernelH, g.kernelW), buf -> {
+        for (int f = 0; f < filters; f++) {
+          for (int r = 0; r < patch; r++) buf.put((float) w[k.offset() + f + r * filters]);
+        }
+      });
+      Map<String, Object> attrs = window(g);
+      attrs.put("dilations", new int[] {1, 1});
+      attrs.put("group", 1);
+      return ctx.operation(OnnxOps.CONV, List.of(in, kernel, vector(ctx, c.bias(), w)), "conv" + index, attrs);
+    }
+    if (layer instanceof Pool p) {
+      Map<String, Object> attrs = window(p.window());
+      attrs.put("ceil_mode", 0);                      // floor((H + 2 pad - k) / stride) + 1, as Conv2dGeometry
+      if (!p.max()) attrs.put("count_include_pad", 1); // ours divides by kH kW, padding or not (pools have none)
+      return ctx.operation(p.max() ? OnnxOps.MAX_POOL : OnnxOps.AVERAGE_POOL, List.of(in),
+          (p.max() ? "maxpool" : "avgpool") + index, attrs);
+    }
+    if (layer instanceof GlobalAvgPool) {
+      return ctx.operation(OnnxOps.GLOBAL_AVERAGE_POOL, List.of(in), "globalavgpool" + index, Map.of());
+    }
+    if (layer instanceof Flatten f) {
+      ONNXRef<?> x = in;
+      if (f.channelsLast()) {
+        x = ctx.operation(OnnxOps.TRANSPOSE, List.of(in), "to_nhwc" + index, Map.of("perm", new int[] {0, 2, 3, 1}));
+      }
+      return ctx.operation(OnnxOps.FLATTEN, List.of(x), "flatten" + index, Map.of("axis", 1));
+    }
     throw new IllegalArgumentException("cannot export a " + layer.getClass().getSimpleName() + " layer to ONNX");
+  }
+
+  /** A bias vector as a float32 initializer. */
+  private static ONNXRef<?> vector(ONNXContext ctx, ParamLayout.Tensor b, double[] w) {
+    return ctx.floatTensor(b.name(), List.of(b.size()), buf -> {
+      for (int i = 0; i < b.size(); i++) buf.put((float) w[b.offset() + i]);
+    });
+  }
+
+  /** The window attributes of Conv and the pools, in a fixed order (the same model gives the same bytes). */
+  private static Map<String, Object> window(Conv2dGeometry g) {
+    Map<String, Object> attrs = new LinkedHashMap<>();
+    attrs.put("kernel_shape", new int[] {g.kernelH, g.kernelW});
+    attrs.put("strides", new int[] {g.stride, g.stride});
+    attrs.put("pads", new int[] {g.pad, g.pad, g.pad, g.pad});
+    return attrs;
   }
 
   /** The ONNX model of {@code model}; see the class comment for its inputs and outputs. */

@@ -23,7 +23,28 @@ enum OnnxOps implements ONNXOperator {
   /** {@code ArgMax(data)} along {@code axis}; int64 indices, the first on ties. */
   ARGMAX("ArgMax", 1, 0, new ONNXAttribute("axis", AttributeType.INT, false),
       new ONNXAttribute("keepdims", AttributeType.INT, false),
-      new ONNXAttribute("select_last_index", AttributeType.INT, false));
+      new ONNXAttribute("select_last_index", AttributeType.INT, false)),
+  /** {@code Reshape(data, shape)}; a -1 in the int64 {@code shape} takes the remaining size (the batch). */
+  RESHAPE("Reshape", 2, 0),
+  /** {@code Conv(X, W, B)}: cross-correlation of NCHW {@code X} with {@code W} {@code [M, C/group, kH, kW]}. */
+  CONV("Conv", 2, 1, new ONNXAttribute("kernel_shape", AttributeType.INTS, false),
+      new ONNXAttribute("strides", AttributeType.INTS, false), new ONNXAttribute("pads", AttributeType.INTS, false),
+      new ONNXAttribute("dilations", AttributeType.INTS, false), new ONNXAttribute("group", AttributeType.INT, false)),
+  /** {@code MaxPool(X)} over {@code kernel_shape} windows (output sizes rounded down: ceil_mode 0). */
+  MAX_POOL("MaxPool", 1, 0, new ONNXAttribute("kernel_shape", AttributeType.INTS, true),
+      new ONNXAttribute("strides", AttributeType.INTS, false), new ONNXAttribute("pads", AttributeType.INTS, false),
+      new ONNXAttribute("ceil_mode", AttributeType.INT, false)),
+  /** {@code AveragePool(X)}; {@code count_include_pad} 1 divides by the whole window, padding included. */
+  AVERAGE_POOL("AveragePool", 1, 0, new ONNXAttribute("kernel_shape", AttributeType.INTS, true),
+      new ONNXAttribute("strides", AttributeType.INTS, false), new ONNXAttribute("pads", AttributeType.INTS, false),
+      new ONNXAttribute("count_include_pad", AttributeType.INT, false),
+      new ONNXAttribute("ceil_mode", AttributeType.INT, false)),
+  /** {@code GlobalAveragePool(X)}: {@code [N, C, H, W] -> [N, C, 1, 1]}. */
+  GLOBAL_AVERAGE_POOL("GlobalAveragePool", 1, 0),
+  /** {@code Transpose(data)} by {@code perm}. */
+  TRANSPOSE("Transpose", 1, 0, new ONNXAttribute("perm", AttributeType.INTS, false)),
+  /** {@code Flatten(input)}: {@code [d0, ..., d(axis-1)]} by the product of the rest. */
+  FLATTEN("Flatten", 1, 0, new ONNXAttribute("axis", AttributeType.INT, false));
 
   private final String opName;
   private final int numInputs;

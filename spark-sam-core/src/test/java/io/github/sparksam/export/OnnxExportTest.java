@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * ONNX export (#17): every model family and head, exported with {@code write().format("onnx")},
+ * ONNX export (#17): every model family (convolutional networks included) and head, exported with {@code write().format("onnx")},
  * loaded by ONNX Runtime, agrees with {@code transform} on the same rows (probabilities within 1e-5,
  * identical classes); bad input is refused with a clear message; the internal format is unchanged.
  */
@@ -107,6 +107,55 @@ class OnnxExportTest extends SparkTestBase {
         FashionMnist.NUM_FEATURES, FashionMnist.NUM_CLASSES);
     assertTrue(diff > 0, "a float32 graph cannot match float64 exactly; a zero difference means nothing was compared");
     train.unpersist();
+  }
+
+  /** The ONNX operator types of the exported graph, in node order, up to the ArgMax (Identity nodes name outputs). */
+  private static List<String> ops(byte[] onnx) throws IOException {
+    List<String> ops = OnnxMl.ModelProto.parseFrom(onnx).getGraph().getNodeList().stream()
+        .map(OnnxMl.NodeProto::getOpType).collect(Collectors.toList());
+    return ops.subList(0, ops.indexOf("ArgMax") + 1);
+  }
+
+  /** Conv (padded, then strided), MaxPool, AveragePool, Flatten of HWC maps and dense layers, on real images. */
+  @Test
+  void fashionMnistCnn() throws Exception {
+    Assumptions.assumeTrue(FashionMnist.isAvailable(FashionMnist.DEFAULT_DIR), FashionMnist.INSTALL_HINT);
+    Dataset<Row> train = FashionMnist.loadTrain(spark, FashionMnist.DEFAULT_DIR, 2, 300).cache();
+    SharpnessAwareClassificationModel m = new SharpnessAwareClassifier().setModelType("cnn")
+        .setInputShape(new int[] {1, 28, 28}).setLayers("conv 4 3x3 pad 1, maxpool 2, conv 8 3x3 stride 2, avgpool 2, dense 16")
+        .setRule("sam").setRho(0.05).setBatchSize(32).setEpochs(1).setLearningRate(0.05).setSeed(5).fit(train);
+    byte[] onnx = export(m);
+    assertEquals(List.of("Reshape", "Conv", "Relu", "MaxPool", "Conv", "Relu", "AveragePool", "Transpose", "Flatten",
+        "Gemm", "Relu", "Gemm", "Softmax", "ArgMax"), ops(onnx));
+    double diff = OnnxRuntimeCheck.assertMatches(onnx, m.transform(FashionMnist.loadTest(spark, FashionMnist.DEFAULT_DIR,
+        2, 200)), "features", FashionMnist.NUM_FEATURES, FashionMnist.NUM_CLASSES);
+    assertTrue(diff > 0, "a float32 graph cannot match float64 exactly; a zero difference means nothing was compared");
+    train.unpersist();
+  }
+
+  /**
+   * Three input channels on a non-square map, non-square kernels (so a transposed or mirrored kernel, or CHW read
+   * as HWC, changes the outputs), an overlapping max pool, global average pooling and tanh; the binomial head.
+   */
+  @Test
+  void cnnGlobalAvgPoolTanhOnThreeChannels() throws Exception {
+    Dataset<Row> data = blobs(300, 60, 2, 13, false);
+    SharpnessAwareClassificationModel m = new SharpnessAwareClassifier().setModelType("cnn").setFamily("binomial")
+        .setInputShape(new int[] {3, 4, 5}).setLayers("conv 4 3x2 pad 1, maxpool 2 stride 1, conv 5 2x3, gap, dense 6")
+        .setActivation("tanh").setBatchSize(32).setEpochs(3).setLearningRate(0.1).setSeed(17).fit(data);
+    byte[] onnx = export(m);
+    assertEquals(List.of("Reshape", "Conv", "Tanh", "MaxPool", "Conv", "Tanh", "GlobalAveragePool", "Flatten",
+        "Gemm", "Tanh", "Gemm", "Neg", "Concat", "Sigmoid", "ArgMax"), ops(onnx));
+    OnnxRuntimeCheck.assertMatches(onnx, m.transform(data), "features", 60, 2);
+  }
+
+  /** A convolutional network whose layers are all dense: the row is flattened back in its own (CHW) order. */
+  @Test
+  void cnnWithoutSpatialLayers() throws Exception {
+    Dataset<Row> data = blobs(150, 12, 3, 19, false);
+    SharpnessAwareClassificationModel m = new SharpnessAwareClassifier().setModelType("cnn")
+        .setInputShape(new int[] {3, 2, 2}).setLayers("dense 5").setBatchSize(32).setEpochs(2).setSeed(19).fit(data);
+    OnnxRuntimeCheck.assertMatches(export(m), m.transform(data), "features", 12, 3);
   }
 
   @Test
@@ -201,7 +250,9 @@ class OnnxExportTest extends SparkTestBase {
     m.write().format("internal").save(internal);
     for (String dir : List.of(plain, internal)) {
       assertEquals(List.of("data", "metadata"), list(Path.of(dir)));
-      assertEquals(List.of("numFeatures", "numClasses", "hiddenLayers", "activation", "head", "weights"),
+      // layers and inputShape: the convolutional networks' columns (#14, docs/CNN.md)
+      assertEquals(List.of("numFeatures", "numClasses", "hiddenLayers", "activation", "head", "weights", "layers",
+          "inputShape"),
           List.of(spark.read().parquet(dir + "/data").columns()));
       String meta = spark.read().text(dir + "/metadata").first().getString(0);
       assertTrue(meta.contains("\"class\":\"" + SharpnessAwareClassificationModel.class.getName() + "\""), meta);

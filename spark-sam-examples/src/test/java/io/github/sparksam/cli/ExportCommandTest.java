@@ -20,7 +20,7 @@ import io.github.sparksam.export.OnnxRuntimeCheck;
 import io.github.sparksam.ml.SharpnessAwareClassificationModel;
 
 /**
- * {@code spark-sam export} (#17): a model saved by {@code train} becomes an ONNX file that ONNX Runtime runs with the
+ * {@code spark-sam export} (#17): a model saved by {@code train} (an MLP or a convolutional network) becomes an ONNX file that ONNX Runtime runs with the
  * model's probabilities and classes; bad input exits 2 with one line naming the option or path at fault.
  */
 class ExportCommandTest {
@@ -53,15 +53,15 @@ class ExportCommandTest {
         for (String s : mustContain) assertTrue(r.err().contains(s), "should mention '" + s + "': " + r.err());
     }
 
-    @Test
-    void exportsATrainedModelThatOnnxRuntimeRunsLikeTransform() throws Exception {
-        Path data = IdxTestFiles.writeFashionLike(tmp.resolve("data"), 200, 60, 5);
-        Path run = tmp.resolve("run");
-        Run train = cli("train", "--data", data.toString(), "--out", run.toString(), "--epochs", "1", "--hidden", "8",
-                "--batch-size", "50", "--partitions", "2");
+    /** Trains with {@code trainArgs}, exports the model folder and checks the file in ONNX Runtime; returns the folder. */
+    private String trainExportAndCompare(Path data, Path onnx, String... trainArgs) throws Exception {
+        Path run = tmp.resolve("run-" + onnx.getFileName());
+        List<String> args = new ArrayList<>(List.of("train", "--data", data.toString(), "--out", run.toString(),
+                "--epochs", "1", "--batch-size", "50", "--partitions", "2"));
+        args.addAll(List.of(trainArgs));
+        Run train = cli(args.toArray(String[]::new));
         assertEquals(0, train.rc(), train.err());
         String model = run.resolve("model").toString();
-        Path onnx = tmp.resolve("out").resolve("model.onnx");
 
         Run export = cli("export", "--model", model, "--out", onnx.toString());
         assertEquals(0, export.rc(), export.err());
@@ -77,6 +77,14 @@ class ExportCommandTest {
         } finally {
             spark.stop();
         }
+        return model;
+    }
+
+    @Test
+    void exportsATrainedModelThatOnnxRuntimeRunsLikeTransform() throws Exception {
+        Path data = IdxTestFiles.writeFashionLike(tmp.resolve("data"), 200, 60, 5);
+        Path onnx = tmp.resolve("out").resolve("model.onnx");
+        String model = trainExportAndCompare(data, onnx, "--hidden", "8");
 
         // bad input: one line, exit 2
         assertBadInput(cli("export", "--model", model, "--out", onnx.toString()), onnx.toString(), "--overwrite");
@@ -90,5 +98,12 @@ class ExportCommandTest {
         Run again = cli("export", "--model", model, "--out", onnx.toString(), "--overwrite");
         assertEquals(0, again.rc(), again.err());
         assertTrue(Files.size(onnx) > 1000);
+    }
+
+    @Test
+    void exportsAConvolutionalNetwork() throws Exception {
+        Path data = IdxTestFiles.writeFashionLike(tmp.resolve("data"), 200, 60, 6);
+        trainExportAndCompare(data, tmp.resolve("cnn.onnx"), "--model", "cnn", "--input-shape", "1,28,28",
+                "--layers", "conv 2 3x3 pad 1, maxpool 2, conv 3 3x3 stride 2, avgpool 2, dense 8");
     }
 }

@@ -26,6 +26,9 @@ public class AvgPool2dLayer extends Layer {
     this.g = g;
   }
 
+  /** Where the window reads its input (for export). */
+  public Conv2dGeometry geometry() { return g; }
+
   @Override public String spec() {
     return "avgpool " + g.kernelH + (g.stride != g.kernelH ? " stride " + g.stride : "");
   }

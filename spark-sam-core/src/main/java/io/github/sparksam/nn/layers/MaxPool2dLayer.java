@@ -23,6 +23,9 @@ public final class MaxPool2dLayer extends Layer {
     this.g = g;
   }
 
+  /** Where the window reads its input (for export). */
+  public Conv2dGeometry geometry() { return g; }
+
   @Override public int indicesPerRow() { return outputShape().size(); }
 
   @Override public String spec() {
