@@ -53,11 +53,13 @@ final class Acceptor implements AutoCloseable {
   }
 
   /**
-   * A server socket on {@code host} ({@code null} or {@code 0.0.0.0}: every interface), on the
+   * A server socket on {@code host} (never a default wildcard: every interface only when the user
+   * names one, e.g. {@code spark.sam.collective.bindAddress=0.0.0.0}), on the
    * first free port of {@code first..last} (0: any free port).
    */
   static ServerSocket bind(String host, int first, int last) throws IOException {
-    InetSocketAddress probe = new InetSocketAddress(host == null ? "0.0.0.0" : host, 0);
+    if (host == null || host.isBlank()) throw new IOException("no address to listen on (Spark's host for this JVM is unknown)");
+    InetSocketAddress probe = new InetSocketAddress(host, 0);
     if (probe.isUnresolved()) throw new IOException("cannot resolve the address to listen on, " + host);
     for (int port = first; port <= last; port++) {
       ServerSocket s = new ServerSocket();
