@@ -35,17 +35,50 @@ public final class Blockifier {
    */
   public static JavaRDD<BlockedPartition> blockify(Dataset<Row> data, InputColumns cols, Precision precision,
                                                   int numPartitions, int numClasses) {
+    return blockify(data, cols, precision, numPartitions, numClasses, false);
+  }
+
+  /**
+   * @param forBarrierStage the blocks will feed a barrier stage ({@code aggregation=allReduce}). Spark
+   *     refuses a barrier stage whose narrow lineage changes the partition count (an input after
+   *     {@code coalesce}, {@code union}, {@code limit}), so such an input goes through one shuffle
+   *     into as many partitions, rows sorted by example id in each (deterministic order).
+   */
+  public static JavaRDD<BlockedPartition> blockify(Dataset<Row> data, InputColumns cols, Precision precision,
+                                                  int numPartitions, int numClasses, boolean forBarrierStage) {
     InputColumns.FeatureType ft = cols.validate(data.schema(), true);
     Dataset<Row> slim = select(data, cols);
     JavaPairRDD<Long, Row> withIds = slim.toJavaRDD().zipWithIndex().mapToPair(t -> new Tuple2<>(t._2(), t._1()));
     if (numPartitions > 0 && numPartitions != withIds.getNumPartitions()) {
       withIds = withIds.partitionBy(new HashPartitioner(numPartitions));
+    } else if (forBarrierStage && !keepsPartitionCountWithinStage(withIds.rdd())) {
+      withIds = withIds.repartitionAndSortWithinPartitions(new HashPartitioner(withIds.getNumPartitions()));
     }
     RowChecker checker = new RowChecker(cols, ft, numClasses);
     return withIds.mapPartitionsWithIndex((idx, it) -> {
       BlockedPartition p = build(idx, it, checker, precision);
       return Collections.singletonList(p).iterator();
     }, true);
+  }
+
+  /**
+   * Whether every RDD that {@code rdd} reaches through narrow dependencies (what runs in its stage)
+   * has its partition count and none prunes partitions: the condition of Spark's barrier-stage check
+   * ({@code DAGScheduler.checkBarrierStageWithRDDChainPattern}).
+   */
+  static boolean keepsPartitionCountWithinStage(org.apache.spark.rdd.RDD<?> rdd) {
+    int n = rdd.getNumPartitions();
+    java.util.ArrayDeque<org.apache.spark.rdd.RDD<?>> todo = new java.util.ArrayDeque<>(List.of(rdd));
+    java.util.Set<Integer> seen = new java.util.HashSet<>();
+    while (!todo.isEmpty()) {
+      org.apache.spark.rdd.RDD<?> r = todo.pop();
+      if (!seen.add(r.id())) continue;
+      if (r.getNumPartitions() != n || r instanceof org.apache.spark.rdd.PartitionPruningRDD) return false;
+      for (org.apache.spark.Dependency<?> d : scala.collection.JavaConverters.seqAsJavaList(r.dependencies())) {
+        if (!(d instanceof org.apache.spark.ShuffleDependency)) todo.push(d.rdd());
+      }
+    }
+    return true;
   }
 
   /**

@@ -595,7 +595,8 @@ public class SharpnessAwareClassifier
     // read (and check) the checkpoint before paying for the data
     Checkpoint resume = getResumeFrom().isBlank() ? null
         : Checkpoint.read(getResumeFrom(), df.sparkSession().sparkContext().hadoopConfiguration());
-    JavaRDD<BlockedPartition> blocked = Blockifier.blockify(df, cols, prec, partitionsFor(df), declaredClasses)
+    JavaRDD<BlockedPartition> blocked = Blockifier.blockify(df, cols, prec, partitionsFor(df), declaredClasses,
+        mayRunBarrierStages())
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       blocked.setName("spark-sam blocks of " + uid());
@@ -639,6 +640,11 @@ public class SharpnessAwareClassifier
    * {@code numPartitions}, or with 0 the input's partition count, except that allReduce and auto
    * cap the latter at the cluster's task slots (a barrier stage runs every partition at once).
    */
+  private boolean mayRunBarrierStages() {
+    return (getAggregation().equals("allReduce") || getAggregation().equals("auto")) && getLocalSteps() == 1
+        && !getOptimizer().equals(LBFGS);
+  }
+
   private int partitionsFor(Dataset<Row> df) {
     if (getNumPartitions() > 0 || (!getAggregation().equals("allReduce") && !getAggregation().equals("auto")) || getLocalSteps() > 1) {
       return getNumPartitions();

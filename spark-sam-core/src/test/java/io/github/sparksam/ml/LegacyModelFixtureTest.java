@@ -33,7 +33,9 @@ class LegacyModelFixtureTest extends SparkTestBase {
   private static SharpnessAwareClassifier config(String name) {
     return switch (name) {
       case "legacy-mlp" -> new SharpnessAwareClassifier().setModelType("mlp").setHiddenLayers(new int[] {5})
-          .setActivation("relu").setOptimizer("sgd").setRule("sam").setRho(0.05).setLearningRate(0.1).setBatchSize(50).setEpochs(2).setSeed(7)
+          .setActivation("relu").setOptimizer("sgd").setRule("sam").setRho(0.05)
+          .setMicroBatchSize(0)   // the default when the fixture was saved (since #16 the default is 1)
+          .setLearningRate(0.1).setBatchSize(50).setEpochs(2).setSeed(7)
           .setWeightCol("weight");
       case "legacy-softmax" -> new SharpnessAwareClassifier().setModelType("softmax").setOptimizer("momentum")
           .setLearningRate(0.2).setBatchSize(60).setEpochs(2).setPrecision("float64").setSeed(11);

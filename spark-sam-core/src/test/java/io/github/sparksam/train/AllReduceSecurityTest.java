@@ -37,12 +37,15 @@ class AllReduceSecurityTest extends SparkTestBase {
   @ParameterizedTest
   @ValueSource(booleans = {false, true})
   void strangersOnTheRendezvousAndRingPortsChangeNothing(boolean encrypt) throws Exception {
-    Dataset<Row> d = blobs(360, 4, 3, 8, true);
+    // long enough (8 epochs, so 8 barrier stages, each opening fresh ring ports) for strangers to find ring ports
+    Dataset<Row> d = blobs(720, 4, 3, 8, true);
     SharpnessAwareClassifier e = new SharpnessAwareClassifier().setModelType("mlp").setHiddenLayers(new int[] {6})
-        .setOptimizer("nesterov").setMomentum(0.9).setLearningRate(0.1).setBatchSize(30).setEpochs(3)
+        .setOptimizer("nesterov").setMomentum(0.9).setLearningRate(0.1).setBatchSize(30).setEpochs(8)
         .setPrecision("float64").setWeightCol("weight").setSeed(3).setNumPartitions(3).setRule("sam")
         .setPerturbation("global").setRho(0.05);
-    if (undisturbed == null) undisturbed = e.fit(d);        // treeAggregate, no strangers
+    if (undisturbed == null) {
+      undisturbed = e.copy(new org.apache.spark.ml.param.ParamMap()).setAggregation("collect").fit(d);   // no strangers
+    }
     int[] ports = Strangers.portRange();
     Path capture = Files.createTempDirectory("wire");
     SparkConf conf = spark.sparkContext().conf();
