@@ -606,7 +606,7 @@ public class SharpnessAwareClassifier
       try {
         ds = DataSummary.of(blocked, getFeaturesCol());
       } catch (Exception e) {
-        throw evalData.explain(SparkErrors.rethrow(e));   // #14: 0 rows left after the held-out ones
+        throw SparkErrors.rethrow(evalData.explain(e));   // #14: 0 rows left after the held-out ones
       }
       int numClasses = declaredClasses > 0 ? declaredClasses : (int) Math.max(2, ds.maxLabel() + 1);
       Network net = network(ds.numFeatures(), numClasses);
@@ -897,7 +897,7 @@ public class SharpnessAwareClassifier
       if (heldOut != null) {
         heldOutBlocks = Blockifier.blockify(heldOut, cols, prec, 0, numClasses).persist(StorageLevel.MEMORY_AND_DISK());
         heldOutBlocks.setName("spark-sam held-out blocks of " + uid());
-        long rows = heldOutBlocks.map(p -> (long) p.numRows).reduce(Long::sum);   // validates (labels < K) and caches
+        long rows = heldOutBlocks.map(p -> (long) p.numRows).fold(0L, Long::sum);   // validates (labels < K) and caches
         if (rows == 0) {
           throw new IllegalArgumentException("validationIndicatorCol '" + $(validationIndicatorCol) + "' marks no row "
               + "as validation (true)");
@@ -913,7 +913,7 @@ public class SharpnessAwareClassifier
     }
 
     /** An empty-data error, said in terms of the held-out split when that is what emptied the training set. */
-    RuntimeException explain(RuntimeException e) {
+    Throwable explain(Throwable e) {
       if (heldOut == null || e.getMessage() == null || !e.getMessage().contains("training data is empty")) return e;
       return new IllegalArgumentException("no training rows left: validationIndicatorCol '" + $(validationIndicatorCol)
           + "' is true (or null) in every row", e);
