@@ -116,6 +116,15 @@ class NoisyLabelsAndValidationTest extends SparkTestBase {
       assertEquals(expect[1], m.evaluation(EpochMetrics.VALIDATION_ACCURACY), 1e-12, "epoch " + (ep + 1));
     }
     assertEquals(300, withVal.summary().numExamples());
+    // evaluated by the loop, not the engine: every aggregation reports it (allReduce: the same weights as collect)
+    for (String agg : new String[] {"tree", "allReduce"}) {
+      SharpnessAwareClassificationModel other = est(2).setAggregation(agg).setEpochs(1).setValidationIndicatorCol("isVal")
+          .fit(data);
+      assertEquals(agg, other.summary().aggregation());
+      double[] expect = evaluate(other, other.weights(), val, labels);
+      assertEquals(expect[1], other.summary().epochs().get(0).evaluation(EpochMetrics.VALIDATION_ACCURACY), 1e-12, agg);
+      assertEquals(expect[0], other.summary().epochs().get(0).evaluation(EpochMetrics.VALIDATION_LOSS), 1e-9, agg);
+    }
     data.unpersist();
   }
 
