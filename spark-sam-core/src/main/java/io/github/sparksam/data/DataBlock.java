@@ -21,15 +21,27 @@ public final class DataBlock implements Serializable {
   public final double[] labels;
   public final double[] weights;
   public final long[] ids;
+  /** #14: the clean labels when {@link #labels} carry injected label noise ({@link LabelNoise}); else null. */
+  public final double[] cleanLabels;
 
   public DataBlock(int numRows, int numFeatures, Buf features, double[] labels, double[] weights, long[] ids) {
+    this(numRows, numFeatures, features, labels, weights, ids, null);
+  }
+
+  /** #14: with the clean labels of noisy {@code labels} (null: the labels are clean). */
+  public DataBlock(int numRows, int numFeatures, Buf features, double[] labels, double[] weights, long[] ids,
+                   double[] cleanLabels) {
     this.numRows = numRows;
     this.numFeatures = numFeatures;
     this.features = features;
     this.labels = labels;
     this.weights = weights;
     this.ids = ids;
+    this.cleanLabels = cleanLabels;
   }
+
+  /** #14: whether row {@code row}'s training label was flipped by label noise. */
+  public boolean flipped(int row) { return cleanLabels != null && cleanLabels[row] != labels[row]; }
 
   public double weight(int row) { return weights == null ? 1.0 : weights[row]; }
 }

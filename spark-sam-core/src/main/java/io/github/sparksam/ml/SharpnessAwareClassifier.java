@@ -63,7 +63,8 @@ import scala.Option;
  */
 public class SharpnessAwareClassifier
     extends ProbabilisticClassifier<Vector, SharpnessAwareClassifier, SharpnessAwareClassificationModel>
-    implements DefaultParamsWritable, org.apache.spark.ml.param.shared.HasWeightCol { // #16: MLlib's HasWeightCol
+    implements DefaultParamsWritable, org.apache.spark.ml.param.shared.HasWeightCol, // #16: MLlib's HasWeightCol
+    org.apache.spark.ml.param.shared.HasValidationIndicatorCol { // #14: MLlib's, as the GBT estimators
   private static final long serialVersionUID = 1L;
 
   // --- uid: filled before Scala trait initializers run (see docs/ARCHITECTURE.md, "the uid trap")
@@ -578,6 +579,8 @@ public class SharpnessAwareClassifier
     io.github.sparksam.backend.ComputeBackends.checkDriverSide(
         io.github.sparksam.backend.ComputeBackends.Mode.parse(getComputeBackend()));
     Dataset<Row> df = withFeatures(dataset);
+    EvaluationData evalData = new EvaluationData(df);   // #14: splits off the held-out rows, checks the #14 params
+    df = evalData.training;                             // #14
     InputColumns cols = inputColumns();
     int declaredClasses = -1;
     Option<Object> meta = MetadataUtils.getNumClasses(df.schema().apply(getLabelCol()));
@@ -604,11 +607,12 @@ public class SharpnessAwareClassifier
       try {
         ds = DataSummary.of(blocked, getFeaturesCol());
       } catch (Exception e) {
-        throw SparkErrors.rethrow(e);
+        throw SparkErrors.rethrow(evalData.explain(e));   // #14: 0 rows left after the held-out ones
       }
       int numClasses = declaredClasses > 0 ? declaredClasses : (int) Math.max(2, ds.maxLabel() + 1);
       Network net = network(ds.numFeatures(), numClasses);
       if (getOptimizer().equals(LBFGS)) return fitLbfgs(blocked, ds, net); // #16
+      blocked = evalData.prepare(blocked, cols, prec, numClasses);   // #14: noisy training labels, held-out blocks
       TrainingConfig cfg = new TrainingConfig(getBatchSize(), getEpochs(), getSeed(), getLocalSteps(), prec,
           getLabelSmoothing(), getOptimizer().equals("adamw") ? 0.0 : getWeightDecay(),
           ruleSettings().clipsDescent() ? getMaxGradNorm() : 0.0, 1024);   // #16: clipping=ascent leaves g2 alone
@@ -618,7 +622,8 @@ public class SharpnessAwareClassifier
       LearningRateSchedule schedule = learningRateSchedule(stepsPerEpoch);   // #16
       DistributedTrainer trainer = new DistributedTrainer(blocked, ds, net, cfg, updateRule(net, cfg.l2()), opt, schedule)
           .checkpointTo(getCheckpointDir(), getCheckpointInterval()).setEpochListener(epochListener)
-          .setComputeBackend(getComputeBackend()).setAggregation(getAggregation(), 10 * 60_000L);
+          .setComputeBackend(getComputeBackend()).setAggregation(getAggregation(), 10 * 60_000L)
+          .setValidation(evalData.heldOutBlocks).setReportLabelNoise(evalData.noisy != null);   // #14
       TrainingResult result;
       running = trainer;
       try {
@@ -633,6 +638,7 @@ public class SharpnessAwareClassifier
       return (SharpnessAwareClassificationModel) copyValues(model, ParamMap.empty()).setParent(this);
     } finally {
       blocked.unpersist(false);
+      evalData.close();   // #14
     }
   }
 
@@ -808,6 +814,124 @@ public class SharpnessAwareClassifier
     return (SharpnessAwareClassificationModel) copyValues(model, ParamMap.empty()).setParent(this);
   }
   // #16 end
+
+  // #14 ----------------------------------------------------- label noise and held-out rows (docs/NOISY-LABELS.md)
+  private final Param<String> labelNoise = new Param<>(this, "labelNoise", "label noise injected into the TRAINING "
+      + "labels, deterministic in (example id, seed): none, symmetric (flip to a uniform other class) or asymmetric "
+      + "(flip to the partner class of labelNoiseMap)", oneOf(io.github.sparksam.data.LabelNoise.KINDS));
+  private final DoubleParam labelNoiseRate = new DoubleParam(this, "labelNoiseRate", "probability that a training "
+      + "label flips, in [0, 1)", ParamValidators.inRange(0, 1, true, false));
+  private final Param<String> labelNoiseMap = new Param<>(this, "labelNoiseMap", "asymmetric noise: the partner of "
+      + "each class as 'from:to' pairs, e.g. '" + io.github.sparksam.data.LabelNoise.FASHION_MNIST_MAP + "' "
+      + "(Fashion-MNIST's look-alike classes; unlisted classes keep their label); empty: c -> (c + 1) mod K");
+  private final Param<String> validationIndicatorCol = new Param<>(this, "validationIndicatorCol", "name of the "
+      + "column that indicates whether each row is for training or for validation. False indicates training; true "
+      + "indicates validation.");
+
+  {
+    setDefault(labelNoise, "none");
+    setDefault(labelNoiseRate, 0.0);
+    setDefault(labelNoiseMap, "");
+  }
+
+  /** Set by Scala's trait initializer only; the param is created above (as weightCol, see #16). */
+  @Override public void org$apache$spark$ml$param$shared$HasValidationIndicatorCol$_setter_$validationIndicatorCol_$eq(
+      Param<String> p) {
+    // the field initializer above creates the param
+  }
+
+  @Override public Param<String> validationIndicatorCol() { return validationIndicatorCol; }
+  public Param<String> labelNoise() { return labelNoise; }
+  public DoubleParam labelNoiseRate() { return labelNoiseRate; }
+  public Param<String> labelNoiseMap() { return labelNoiseMap; }
+  public String getLabelNoise() { return $(labelNoise); }
+  public double getLabelNoiseRate() { return (Double) $(labelNoiseRate); }
+  public String getLabelNoiseMap() { return $(labelNoiseMap); }
+  public SharpnessAwareClassifier setLabelNoise(String v) { return (SharpnessAwareClassifier) set(labelNoise, v); }
+  public SharpnessAwareClassifier setLabelNoiseRate(double v) { return (SharpnessAwareClassifier) set(labelNoiseRate, v); }
+  public SharpnessAwareClassifier setLabelNoiseMap(String v) { return (SharpnessAwareClassifier) set(labelNoiseMap, v); }
+  /** Rows whose value in this boolean column is true are held out of training and evaluated after every epoch. */
+  public SharpnessAwareClassifier setValidationIndicatorCol(String v) {
+    return (SharpnessAwareClassifier) set(validationIndicatorCol, v);
+  }
+
+  /** The held-out split, the noisy training blocks and the held-out blocks of one fit; close() uncaches them. */
+  private final class EvaluationData implements AutoCloseable {
+    final Dataset<Row> training;
+    final Dataset<Row> heldOut;
+    JavaRDD<BlockedPartition> clean;
+    JavaRDD<BlockedPartition> noisy;
+    JavaRDD<BlockedPartition> heldOutBlocks;
+
+    EvaluationData(Dataset<Row> df) {
+      boolean noise = !getLabelNoise().equals("none") && getLabelNoiseRate() > 0;
+      String v = isDefined(validationIndicatorCol) ? $(validationIndicatorCol) : "";
+      if ((noise || !v.isEmpty()) && getOptimizer().equals(LBFGS)) {
+        throw new IllegalArgumentException("optimizer lbfgs does not support labelNoise or validationIndicatorCol "
+            + "(they are evaluated per epoch of the minibatch trainer)");
+      }
+      if (getLabelNoise().equals("none") && getLabelNoiseRate() > 0) {
+        throw new IllegalArgumentException("labelNoiseRate is " + getLabelNoiseRate() + " but labelNoise is none; set "
+            + "labelNoise to symmetric or asymmetric");
+      }
+      if (!getLabelNoise().equals("none") && getLabelNoiseRate() == 0) {
+        throw new IllegalArgumentException("labelNoise is " + getLabelNoise() + " but labelNoiseRate is 0; set a rate "
+            + "in (0, 1) or labelNoise=none");
+      }
+      if (v.isEmpty()) {
+        training = df;
+        heldOut = null;
+        return;
+      }
+      if (!Arrays.asList(df.columns()).contains(v)) {
+        throw new IllegalArgumentException("validationIndicatorCol '" + v + "' is not a column of the input (columns: "
+            + String.join(", ", df.columns()) + ")");
+      }
+      org.apache.spark.sql.types.DataType t = df.schema().apply(v).dataType();
+      if (!t.equals(org.apache.spark.sql.types.DataTypes.BooleanType)) {
+        throw new IllegalArgumentException("validationIndicatorCol '" + v + "' must be boolean (true: validation), but "
+            + "is " + t.simpleString());
+      }
+      // as MLlib's GBTs: rows with a null indicator are in neither set
+      training = df.filter(org.apache.spark.sql.functions.not(org.apache.spark.sql.functions.col(v)));
+      heldOut = df.filter(org.apache.spark.sql.functions.col(v));
+    }
+
+    /** The training blocks to train on: with label noise, noisy labels (clean ones kept); blockifies the held-out rows. */
+    JavaRDD<BlockedPartition> prepare(JavaRDD<BlockedPartition> blocked, InputColumns cols, Precision prec,
+                                      int numClasses) {
+      if (heldOut != null) {
+        heldOutBlocks = Blockifier.blockify(heldOut, cols, prec, 0, numClasses).persist(StorageLevel.MEMORY_AND_DISK());
+        heldOutBlocks.setName("spark-sam held-out blocks of " + uid());
+        long rows = heldOutBlocks.map(p -> (long) p.numRows).fold(0L, Long::sum);   // validates (labels < K) and caches
+        if (rows == 0) {
+          throw new IllegalArgumentException("validationIndicatorCol '" + $(validationIndicatorCol) + "' marks no row "
+              + "as validation (true)");
+        }
+      }
+      clean = blocked;
+      if (getLabelNoise().equals("none")) return blocked;
+      io.github.sparksam.data.LabelNoise ln = new io.github.sparksam.data.LabelNoise(getLabelNoise(),
+          getLabelNoiseRate(), getSeed(), numClasses, getLabelNoiseMap());
+      noisy = ln.apply(blocked).persist(StorageLevel.MEMORY_AND_DISK());
+      noisy.setName("spark-sam noisy-label blocks of " + uid());
+      return noisy;
+    }
+
+    /** An empty-data error, said in terms of the held-out split when that is what emptied the training set. */
+    Throwable explain(Throwable e) {
+      if (heldOut == null || e.getMessage() == null || !e.getMessage().contains("training data is empty")) return e;
+      return new IllegalArgumentException("no training rows left: validationIndicatorCol '" + $(validationIndicatorCol)
+          + "' is true (or null) in every row", e);
+    }
+
+    @Override public void close() {
+      if (clean != null) clean.unpersist(false);
+      if (noisy != null) noisy.unpersist(false);
+      if (heldOutBlocks != null) heldOutBlocks.unpersist(false);
+    }
+  }
+  // #14 end
 
   @Override public SharpnessAwareClassifier copy(ParamMap extra) { return defaultCopy(extra); }
 

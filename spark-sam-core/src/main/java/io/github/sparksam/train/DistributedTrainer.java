@@ -259,7 +259,7 @@ public final class DistributedTrainer {
       }
       double secs = (System.nanoTime() - e0) / 1e9;
       EpochMetrics m = new EpochMetrics(epoch + 1, stepsPerEpoch, epochStats.meanLoss() + optimizerStep.penalty(params),
-          epochStats.accuracy(), secs, stepsPerEpoch / secs, rule.epochMetrics(epochStats));
+          epochStats.accuracy(), secs, stepsPerEpoch / secs, rule.epochMetrics(epochStats), evaluateEpoch()); // #14
       epochs.add(m);
       LOG.info(String.format(Locale.ROOT, "spark-sam: epoch %d/%d loss %.4f accuracy %.4f time %.2f s (%.1f steps/s)%s%s",
           m.epoch(), cfg.epochs(), m.loss(), m.accuracy(), m.seconds(), m.stepsPerSecond(),
@@ -283,6 +283,77 @@ public final class DistributedTrainer {
     summary.setAggregation(engine.kind().paramValue());
     return new TrainingResult(params, state, summary);
   }
+
+  // #14 ---------------------------------------------- per-epoch evaluation: held-out rows, label-noise memorization
+  private JavaRDD<BlockedPartition> validation;
+  private boolean reportLabelNoise;
+
+  /**
+   * Held-out rows (MLlib's validationIndicatorCol) evaluated with the weights at the end of every
+   * epoch; null: none. Their metrics go to {@link EpochMetrics#evaluation}.
+   */
+  public DistributedTrainer setValidation(JavaRDD<BlockedPartition> heldOut) {
+    this.validation = heldOut;
+    return this;
+  }
+
+  /**
+   * Whether the training blocks carry label noise ({@link io.github.sparksam.data.LabelNoise}): then
+   * every epoch ends with one pass over the flipped rows for memorization (accuracy against the noisy
+   * and the clean labels) and the realised flip fraction.
+   */
+  public DistributedTrainer setReportLabelNoise(boolean on) {
+    this.reportLabelNoise = on;
+    return this;
+  }
+
+  /**
+   * One job per configured evaluation, with the current weights, here in the loop rather than in an
+   * engine so that every aggregation engine gets it; per-partition sums are merged in partition order.
+   */
+  private java.util.Map<String, Double> evaluateEpoch() {
+    java.util.Map<String, Double> out = new java.util.TreeMap<>();
+    if (validation == null && !reportLabelNoise) return out;
+    Setup setup = setup();
+    Broadcast<double[]> w = JavaSparkContext.fromSparkContext(data.context()).broadcast(params.clone());
+    try {
+      if (validation != null) {
+        LossStats v = new LossStats();
+        for (LossStats s : validation.map(p -> evaluatePartition(setup, p, w.value(), false)[0]).collect()) v.merge(s);
+        out.put(EpochMetrics.VALIDATION_LOSS, v.meanLoss());
+        out.put(EpochMetrics.VALIDATION_ACCURACY, v.accuracy());
+      }
+      if (reportLabelNoise) {
+        LossStats noisy = new LossStats(), clean = new LossStats();
+        for (LossStats[] s : data.map(p -> evaluatePartition(setup, p, w.value(), true)).collect()) {
+          noisy.merge(s[0]);
+          clean.merge(s[1]);
+        }
+        out.put(EpochMetrics.FLIP_FRACTION, noisy.count / (double) dataSummary.numRows());
+        out.put(EpochMetrics.FLIPPED_NOISY_ACCURACY, noisy.accuracy());
+        out.put(EpochMetrics.FLIPPED_CLEAN_ACCURACY, clean.accuracy());
+      }
+    } finally {
+      w.destroy();
+    }
+    return out;
+  }
+
+  /** All rows against their labels, or (flipped) the flipped rows against their noisy and their clean labels. */
+  private static LossStats[] evaluatePartition(Setup setup, BlockedPartition p, double[] weights, boolean flipped) {
+    ComputeBackend be = ComputeBackends.forTask(setup.computeBackend(), setup.cfg().precision()).backend();
+    PartitionWorker w = new PartitionWorker(p, setup.runId(), setup.net(), be, setup.cfg(), setup.numExamples(),
+        setup.stepsPerEpoch());   // not kept in the partition's local map: nothing to release
+    io.github.sparksam.backend.Buf at = w.scratch(0);
+    at.setFrom(weights, 0, 0, weights.length);
+    LossStats a = new LossStats();
+    w.evaluate(at, flipped, false, a);
+    if (!flipped) return new LossStats[] {a};
+    LossStats b = new LossStats();
+    w.evaluate(at, true, true, b);
+    return new LossStats[] {a, b};
+  }
+  // #14 end
 
   /** The learning rate of global step {@code globalStep}. */
   double rate(long globalStep) { return schedule.rate(globalStep, totalSteps); }

@@ -178,6 +178,29 @@ public final class PartitionWorker {
     void accept(int batchOffset, int n, Buf logits);
   }
 
+  /**
+   * #14: adds to {@code stats} the loss and accuracy at {@code params} of this partition's rows (with
+   * {@code flippedOnly}, only those whose label was flipped by label noise), against the training
+   * labels or, with {@code clean}, the clean ones; no label smoothing (an evaluation, not a step).
+   */
+  public void evaluate(Buf params, boolean flippedOnly, boolean clean, LossStats stats) {
+    int d = net.numFeatures();
+    int n = 0;
+    for (DataBlock b : part.blocks) {
+      for (int row = 0; row < b.numRows; row++) {
+        if (flippedOnly && !b.flipped(row)) continue;
+        backend.copy(b.features, row * d, chunkX, n * d, d);
+        chunkLabels[n] = clean && b.cleanLabels != null ? b.cleanLabels[row] : b.labels[row];
+        chunkWeights[n] = b.weight(row);
+        if (++n == chunkLabels.length) {
+          net.loss(params, chunkX, n, chunkLabels, chunkWeights, 0, 0.0, ws, stats);
+          n = 0;
+        }
+      }
+    }
+    if (n > 0) net.loss(params, chunkX, n, chunkLabels, chunkWeights, 0, 0.0, ws, stats);
+  }
+
   private int gather(LocalBatch batch, int from) {
     int n = Math.min(chunkLabels.length, batch.size() - from);
     int d = net.numFeatures();

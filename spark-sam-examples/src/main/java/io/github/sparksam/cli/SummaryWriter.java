@@ -78,6 +78,9 @@ public final class SummaryWriter {
             if (!e.ruleMetrics().isEmpty()) {
                 o.set("rule", object(e.ruleMetrics()));
             }
+            if (!e.evaluation().isEmpty()) {   // #14: validation rows, label-noise memorization (EpochMetrics)
+                o.set("evaluation", object(e.evaluation()));
+            }
         }
         return a;
     }

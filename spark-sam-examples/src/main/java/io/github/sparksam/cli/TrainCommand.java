@@ -184,6 +184,71 @@ public class TrainCommand implements Callable<Integer> {
     }
     // end #16
 
+    // #14 ------------------------------------------------------------ noisy labels, per-epoch test evaluation
+    @Option(names = "--label-noise", description = "Corrupt the TRAINING labels (deterministic in example id and "
+            + "--seed; the test set is never corrupted): none | symmetric | asymmetric. Default: ${DEFAULT-VALUE}")
+    String labelNoise = "none";
+
+    @Option(names = "--noise-rate", paramLabel = "P", description = "Flip probability in [0, 1) for --label-noise. "
+            + "Default: ${DEFAULT-VALUE}")
+    double noiseRate = 0.0;
+
+    @Option(names = "--noise-map", paramLabel = "PAIRS", description = "asymmetric: class pairs from:to. Default: "
+            + "${DEFAULT-VALUE} (Fashion-MNIST's look-alike classes)")
+    String noiseMap = io.github.sparksam.data.LabelNoise.FASHION_MNIST_MAP;
+
+    @Option(names = "--eval-test-every-epoch", description = "Evaluate the test set after every epoch (one pass each); "
+            + "summary.json gets testEveryEpoch, peakTestAccuracy and peakTestEpoch")
+    boolean evalTestEveryEpoch;
+
+    /** The #14 options against each other. */
+    void validateNoise() {
+        oneOf("--label-noise", labelNoise, List.of(io.github.sparksam.data.LabelNoise.KINDS));
+        if (!(noiseRate >= 0 && noiseRate < 1)) {
+            throw new IllegalArgumentException("--noise-rate must be in [0, 1), got " + noiseRate);
+        }
+        if (labelNoise.equals("none") != (noiseRate == 0)) {
+            throw new IllegalArgumentException("--label-noise " + labelNoise + " and --noise-rate " + noiseRate
+                    + " go together: give both (a rate > 0) or neither");
+        }
+        if (!labelNoise.equals("none") && optimizer.equalsIgnoreCase("lbfgs")) {
+            throw new IllegalArgumentException("--label-noise cannot be combined with --optimizer lbfgs");
+        }
+        io.github.sparksam.data.LabelNoise.partnerMap(noiseMap, io.github.sparksam.data.FashionMnist.NUM_CLASSES);
+    }
+
+    /** Test loss and accuracy after each epoch (for --eval-test-every-epoch), in epoch order. */
+    static final class TestEveryEpoch implements io.github.sparksam.train.EpochListener {
+        private static final long serialVersionUID = 1L;
+        private final transient Dataset<Row> test;
+        final List<double[]> byEpoch = new java.util.ArrayList<>();   // epoch, loss, accuracy
+
+        TestEveryEpoch(Dataset<Row> test) {
+            this.test = test;
+        }
+
+        @Override public void onEpochEnd(EpochMetrics m, io.github.sparksam.nn.Network net, double[] params) {
+            Evaluation.Metrics t = Evaluation.evaluate(new SharpnessAwareClassificationModel("test-every-epoch", net,
+                    params.clone()), test);
+            byEpoch.add(new double[] {m.epoch(), t.loss(), t.accuracy()});
+        }
+
+        /** testEveryEpoch, peakTestAccuracy and peakTestEpoch (the first epoch reaching the peak). */
+        void writeTo(com.fasterxml.jackson.databind.node.ObjectNode summary) {
+            com.fasterxml.jackson.databind.node.ArrayNode a = summary.putArray("testEveryEpoch");
+            double[] peak = null;
+            for (double[] e : byEpoch) {
+                a.addObject().put("epoch", (int) e[0]).put("testLoss", e[1]).put("testAccuracy", e[2]);
+                if (peak == null || e[2] > peak[2]) peak = e;
+            }
+            if (peak != null) {
+                summary.put("peakTestAccuracy", peak[2]);
+                summary.put("peakTestEpoch", (int) peak[0]);
+            }
+        }
+    }
+    // #14 end
+
     @Option(names = "--curvature-every", paramLabel = "N", description = "Record the top Hessian eigenvalue of the "
             + "training loss every N epochs (edge-of-stability plot); 0 = off. Default: ${DEFAULT-VALUE}")
     int curvatureEvery = 0;
@@ -240,6 +305,7 @@ public class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-grad-norm must be >= 0, got " + maxGradNorm);
         }
         validateRhoScheduleAndClipping();   // #16
+        validateNoise();   // #14
         positive("--epochs", epochs);
         nonNegative("--checkpoint-every", checkpointEvery);
         if (checkpointEvery > 0 && (checkpointDir == null || checkpointDir.isBlank())) {
@@ -279,6 +345,7 @@ public class TrainCommand implements Callable<Integer> {
         schedule = schedule.toLowerCase(Locale.ROOT);
         precision = precision.toLowerCase(Locale.ROOT);
         rule = rule.toLowerCase(Locale.ROOT);
+        labelNoise = labelNoise.toLowerCase(Locale.ROOT);   // #14
         perturbation = perturbation.toLowerCase(Locale.ROOT);
         validate();
         common.confMap();  // a malformed --conf fails before anything starts
@@ -375,6 +442,17 @@ public class TrainCommand implements Callable<Integer> {
                     new io.github.sparksam.data.InputColumns("features", "label", null), curvatureRows, curvatureEvery, 20, seed);
             clf.setEpochListener(tracker);
         }
+        TestEveryEpoch testEveryEpoch = evalTestEveryEpoch ? new TestEveryEpoch(test) : null;   // #14
+        if (!labelNoise.equals("none")) {
+            clf.setLabelNoise(labelNoise).setLabelNoiseRate(noiseRate).setLabelNoiseMap(noiseMap);
+        }
+        if (testEveryEpoch != null) {
+            io.github.sparksam.train.EpochListener curvature = tracker;
+            clf.setEpochListener(curvature == null ? testEveryEpoch : (m, net, p) -> {
+                curvature.onEpochEnd(m, net, p);
+                testEveryEpoch.onEpochEnd(m, net, p);
+            });
+        }   // #14 end
         SharpnessAwareClassificationModel fitted;
         try {
             fitted = clf.fit(train);
@@ -404,6 +482,7 @@ public class TrainCommand implements Callable<Integer> {
             writeCurvature(tracker, clf, fitted.hasSummary() ? fitted.summary().stepsPerEpoch()   // #16
                     : (int) ((trainRows + batchSize - 1) / batchSize), summary, dir);
         }
+        if (testEveryEpoch != null) testEveryEpoch.writeTo(summary);   // #14
         SummaryWriter.write(dir, "summary.json", summary);
         String title = String.format(Locale.ROOT, "%s %s, %s%s, lr %s, batch %d: test accuracy %.4f",
                 model, model.equals("mlp") ? Arrays.toString(hidden) : model.equals("cnn") ? "[" + layers + "]" : "", optimizer,
@@ -523,6 +602,11 @@ public class TrainCommand implements Callable<Integer> {
             c.put("checkpointDir", checkpointDir);
             c.put("checkpointEvery", checkpointEvery);
             c.put("resumeFrom", resumeFrom);
+        }
+        if (!labelNoise.equals("none")) {   // #14
+            c.put("labelNoise", labelNoise);
+            c.put("noiseRate", noiseRate);
+            if (labelNoise.equals("asymmetric")) c.put("noiseMap", noiseMap);
         }
         c.put("out", out);
         c.put("master", spark.sparkContext().master());
