@@ -64,7 +64,7 @@ final class Acceptor implements AutoCloseable {
     for (int port = first; port <= last; port++) {
       ServerSocket s = new ServerSocket();
       try {
-        s.setReuseAddress(first == 0);
+        s.setReuseAddress(true);   // a port of the range may still hold TIME_WAIT connections of an earlier stage
         s.bind(new InetSocketAddress(probe.getAddress(), port), 64);
         return s;
       } catch (BindException e) {
