@@ -27,6 +27,11 @@ sc_init() {
   SC_WORK="$(mkdir -p "$1" && cd "$1" && pwd)"
   mkdir -p "$SC_WORK/pids" "$SC_WORK/logs" "$SC_WORK/work"
   local cp="$SC_WORK/classpath.txt"
+  # the build's own list (written at `package` inside the reactor, so it needs no installed SNAPSHOT of our
+  # modules, which a fresh machine's ~/.m2 does not have); else ask Maven
+  if [ ! -s "$cp" ] && [ -s "$SC_ROOT/spark-sam-examples/target/spark-classpath.txt" ]; then
+    cp "$SC_ROOT/spark-sam-examples/target/spark-classpath.txt" "$cp"
+  fi
   if [ ! -s "$cp" ]; then
     sc_log "resolving the Spark classpath with Maven"
     (cd "$SC_ROOT" && mvn -q -B -ntp -pl spark-sam-examples dependency:build-classpath -Dmdep.includeScope=provided \
@@ -36,7 +41,8 @@ sc_init() {
   rm -rf "$SPARK_HOME"; mkdir -p "$SPARK_HOME/jars"
   # the dependency plugin's "provided" scope also lists compile dependencies: leave out what the app jar carries
   # (our modules, picocli, JFreeChart) and test jars, so the app jar's classes are the only copy
-  tr ':' '\n' < "$cp" | grep -v -e '/io/github/sparksam/' -e '/info/picocli/' -e '/org/jfree/' -e '-tests\.jar$' \
+  tr ':' '\n' < "$cp" | grep -v -e '/io/github/sparksam/' -e '/spark-sam-[a-z]*/target/' -e '/info/picocli/' \
+    -e '/org/jfree/' -e '-tests\.jar$' \
     | while read -r j; do [ -n "$j" ] && ln -sf "$j" "$SPARK_HOME/jars/"; done
   export SPARK_LOCAL_IP=127.0.0.1 SPARK_SCALA_VERSION=2.12   # the Worker needs SPARK_SCALA_VERSION
   sc_log "SPARK_HOME=$SPARK_HOME ($(ls "$SPARK_HOME/jars" | wc -l) jars)"
