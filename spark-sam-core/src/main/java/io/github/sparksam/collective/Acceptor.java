@@ -54,7 +54,7 @@ final class Acceptor implements AutoCloseable {
 
   /**
    * A server socket on {@code host} (never a default wildcard: every interface only when the user
-   * names one, e.g. {@code spark.sam.collective.bindAddress=0.0.0.0}), on the
+   * names the wildcard address in {@code spark.sam.collective.bindAddress}), on the
    * first free port of {@code first..last} (0: any free port).
    */
   static ServerSocket bind(String host, int first, int last) throws IOException {

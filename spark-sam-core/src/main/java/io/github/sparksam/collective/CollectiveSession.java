@@ -18,7 +18,7 @@ public final class CollectiveSession implements Serializable {
   private static final long serialVersionUID = 1L;
   /** {@code from-to} or one port: where the rendezvous and the ring ports listen (firewalled clusters). */
   public static final String PORTS_KEY = "spark.sam.collective.ports";
-  /** Overrides the address the collective listens on, on the driver and the executors (e.g. {@code 0.0.0.0}). */
+  /** Overrides the address the collective listens on, on the driver and the executors (the wildcard address only when a user asks for it). */
   public static final String BIND_ADDRESS_KEY = "spark.sam.collective.bindAddress";
   /** Test hook: ranks in one JVM talk over TCP too, as ranks in different executors do. */
   public static final String TCP_ONLY_KEY = "spark.sam.collective.testing.tcpOnly";
