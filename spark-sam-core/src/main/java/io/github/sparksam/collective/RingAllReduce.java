@@ -114,7 +114,8 @@ public final class RingAllReduce implements AutoCloseable {
         Channel ch = Handshake.client(r, session, Handshake.RENDEZVOUS, Handshake.claim(stageKey, rank, size), alive,
             deadline);
         ch.out.writeInt(acceptor[0].port());
-        Channel.writeString(ch.out, "0.0.0.0".equals(bind) || "::".equals(bind) ? "" : host);
+        // listening on the wildcard (only when the user asked for it): advertise no host, the driver uses the peer's
+        Channel.writeString(ch.out, acceptor[0].address().isAnyLocalAddress() ? "" : host);
         Channel.writeString(ch.out, jvm);
         ch.out.flush();
         ch.deadline(deadline);
