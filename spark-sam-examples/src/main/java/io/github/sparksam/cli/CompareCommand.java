@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
  * {@code spark-sam compare}: trains the same model with the base optimizer alone and with each sharpness-aware rule
  * (SGD, m-SAM, global SAM, ASAM, SAF, MESA), once per seed with the same budget, and writes {@code compare.md},
  * {@code compare.json} and {@code compare.png} (mean and spread over seeds; see {@link CompareReport}), with each run's
- * own outputs under {@code --out/<rule>/[<param>-<value>/]seed-<s>/}.
+ * own outputs under {@code --out/<rule>/[<param>-<value>/][seed-<s>/]} (the seed folder when there are several seeds,
+ * the grid value's when the rule's grid has several values).
  *
  * <p>A seed fixes the initial weights, the batches and the label flips, so under one seed every rule starts from the
  * same weights and sees the same (noisy) labels in the same order. Where a rule's grid ({@code --sam-rho},
@@ -343,7 +344,9 @@ public class CompareCommand implements Callable<Integer> {
 
     private Run run(CompareRule r, double value, long s, boolean inGrid, SparkSession spark, TrainCommand.Inputs in,
                     PrintWriter console, int n, int total) throws Exception {
-        String dir = out + "/" + r.key + (inGrid ? "/" + r.gridParam + "-" + format(value) : "") + "/seed-" + s;
+        // one seed: <out>/<rule>/ as before #14 (docs/SHARPNESS.md reads runs/compare/<rule>/model)
+        String dir = out + "/" + r.key + (inGrid ? "/" + r.gridParam + "-" + format(value) : "")
+                + (seeds().size() > 1 ? "/seed-" + s : "");
         console.printf("%nspark-sam compare: run %d/%d: %s%s, seed %d ...%n", n, total, r.label(optimizer),
                 r.gridParam == null ? "" : " " + r.gridParam + " " + format(value), s);
         console.flush();
