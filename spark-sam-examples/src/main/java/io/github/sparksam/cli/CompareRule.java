@@ -56,7 +56,13 @@ enum CompareRule {
     /** The row label: SGD (or the base optimizer's name), m-SAM, global SAM, ASAM, SAF, MESA. */
     String label(String optimizer) {
         return switch (this) {
-            case NONE -> optimizer.equals("sgd") ? "SGD" : optimizer + " (no rule)";
+            case NONE -> switch (optimizer) {
+                case "sgd" -> "SGD";
+                case "momentum", "nesterov" -> "SGD (" + optimizer + ")";
+                case "adam" -> "Adam";
+                case "adamw" -> "AdamW";
+                default -> optimizer;
+            };
             case SAM -> "m-SAM";
             case SAM_GLOBAL -> "global SAM";
             default -> name();

@@ -315,6 +315,9 @@ class CompareCommandTest {
         assertEquals(List.of(42L), c.seeds());
         assertEquals(List.of("SGD", "m-SAM", "global SAM", "ASAM", "SAF", "MESA"),
                 c.validate().stream().map(r -> r.label("sgd")).toList());
+        assertEquals("SGD (momentum)", CompareRule.NONE.label("momentum"));
+        assertEquals("m-SAM", CompareRule.parse(" SAM ").label("adam"));
+        assertEquals(CompareRule.NONE, CompareRule.parse("sgd"));
         CompareCommand one = new CompareCommand();
         new CommandLine(one).parseArgs("--out", "x", "--seed", "7", "--sam-rho", "0.02,0.1");
         one.validate();
