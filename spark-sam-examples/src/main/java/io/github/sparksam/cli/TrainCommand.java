@@ -228,7 +228,8 @@ public class TrainCommand implements Callable<Integer> {
         }
 
         @Override public void onEpochEnd(EpochMetrics m, io.github.sparksam.nn.Network net, double[] params) {
-            Evaluation.Metrics t = Evaluation.evaluate(net, params.clone(), test, "features", "label");   // batched
+            Evaluation.Metrics t = Evaluation.evaluate(new SharpnessAwareClassificationModel("test-every-epoch", net,
+                    params.clone()), test);
             byEpoch.add(new double[] {m.epoch(), t.loss(), t.accuracy()});
         }
 
