@@ -485,7 +485,8 @@ public final class DistributedTrainer {
     Precision prec = cfg.precision();
     List<String[]> seen;
     try {
-      seen = data.map(p -> new String[] {BlasInfo.describe(), ComputeBackends.forTask(mode, prec).description()})
+      seen = data.map(p -> new String[] {BlasInfo.describe() + ", float32 conversions: "
+          + io.github.sparksam.backend.Float32Conversions.implementation(), ComputeBackends.forTask(mode, prec).description()})
           .collect();
     } catch (Exception e) {          // SparkException is checked in Java's eyes but thrown by Scala code
       for (Throwable t = e; t != null; t = t.getCause()) {
