@@ -45,7 +45,8 @@ public final class Charts {
     }
 
     private static final Color[] PALETTE = {
-            new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0xff7f0e), new Color(0x9467bd)};
+            new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0xff7f0e), new Color(0x9467bd),
+            new Color(0x8c564b)};
 
     private Charts() {
     }
@@ -93,6 +94,65 @@ public final class Charts {
             plot.add(sub, 1);
         }
         JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 16), plot, true);
+        chart.setBackgroundPaint(Color.WHITE);
+        return chart;
+    }
+
+    /** #14: a line (the mean over runs, per x) with a shaded band around it (e.g. the min and max over runs). */
+    public record Band(String name, double[] x, double[] y, double[] lo, double[] hi) {
+        public Band {
+            if (x.length != y.length || x.length != lo.length || x.length != hi.length) {
+                throw new IllegalArgumentException("band " + name + ": " + x.length + " x values, " + y.length + " y, "
+                        + lo.length + " lower and " + hi.length + " upper values");
+            }
+        }
+    }
+
+    /** #14: one panel of bands: a y-axis label and its lines with their bands. */
+    public record BandPanel(String yLabel, List<Band> bands) {
+    }
+
+    /**
+     * #14: panels of lines with shaded bands, stacked on a shared integer x axis (the curves of {@code compare} over
+     * seeds). Band i has the same colour in every panel; the legend lists the first panel's.
+     */
+    public static JFreeChart banded(String title, String xLabel, List<BandPanel> panels) {
+        NumberAxis xAxis = new NumberAxis(xLabel);
+        xAxis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        xAxis.setAutoRangeIncludesZero(false);
+        CombinedDomainXYPlot plot = new CombinedDomainXYPlot(xAxis);
+        plot.setGap(12);
+        boolean firstPanel = true;
+        for (BandPanel p : panels) {
+            org.jfree.data.xy.YIntervalSeriesCollection data = new org.jfree.data.xy.YIntervalSeriesCollection();
+            for (Band b : p.bands()) {
+                org.jfree.data.xy.YIntervalSeries s = new org.jfree.data.xy.YIntervalSeries(b.name(), false, true);
+                for (int i = 0; i < b.x().length; i++) {
+                    if (Double.isFinite(b.y()[i]) && Double.isFinite(b.lo()[i]) && Double.isFinite(b.hi()[i])) {
+                        s.add(b.x()[i], b.y()[i], b.lo()[i], b.hi()[i]);
+                    }
+                }
+                data.addSeries(s);
+            }
+            NumberAxis yAxis = new NumberAxis(p.yLabel());
+            yAxis.setAutoRangeIncludesZero(false);
+            org.jfree.chart.renderer.xy.DeviationRenderer r = new org.jfree.chart.renderer.xy.DeviationRenderer(true, false);
+            r.setAlpha(0.18f);
+            for (int i = 0; i < p.bands().size(); i++) {
+                Color c = PALETTE[i % PALETTE.length];
+                r.setSeriesPaint(i, c);
+                r.setSeriesFillPaint(i, c);
+                r.setSeriesStroke(i, new BasicStroke(2f));
+                r.setSeriesVisibleInLegend(i, firstPanel);
+            }
+            firstPanel = false;
+            XYPlot sub = new XYPlot(data, null, yAxis, r);
+            sub.setBackgroundPaint(Color.WHITE);
+            sub.setDomainGridlinePaint(Color.LIGHT_GRAY);
+            sub.setRangeGridlinePaint(Color.LIGHT_GRAY);
+            plot.add(sub, 1);
+        }
+        JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 15), plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         return chart;
     }

@@ -271,9 +271,18 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume-from", paramLabel = "PATH", description = "Continue from this checkpoint file, or the newest in this directory.")
     String resumeFrom = "";
 
-    /** What a run produced (also used by the demo and by tests). */
+    /**
+     * #14 compare: the boolean column of the training data whose true rows are held out of training and evaluated
+     * after every epoch (the estimator's validationIndicatorCol); null: none. Set by {@code compare}, not an option.
+     */
+    String validationCol;
+
+    /**
+     * What a run produced (also used by the demo and by tests). {@code testByEpoch}: with --eval-test-every-epoch,
+     * {epoch, test loss, test accuracy} after each epoch, else empty.
+     */
     record Result(String outDir, Evaluation.Metrics train, Evaluation.Metrics test, double wallTimeSeconds, String blas,
-                  List<EpochMetrics> epochs) {
+                  List<EpochMetrics> epochs, List<double[]> testByEpoch) {
     }
 
     @Override
@@ -434,6 +443,9 @@ public class TrainCommand implements Callable<Integer> {
         if (lambda != null) {
             clf.setSafLambda(lambda).setMesaLambda(lambda);
         }
+        if (validationCol != null) {   // #14 compare: held-out rows, evaluated after every epoch
+            clf.setValidationIndicatorCol(validationCol);
+        }
         if (model.equals("cnn")) {  // #14
             io.github.sparksam.nn.layers.Shape s = io.github.sparksam.nn.layers.Shape.parse(inputShape);
             clf.setLayers(layers).setInputShape(new int[] {s.channels(), s.height(), s.width()});
@@ -464,7 +476,8 @@ public class TrainCommand implements Callable<Integer> {
             }
         }
 
-        Evaluation.Metrics trainMetrics = Evaluation.evaluate(fitted, train);
+        Evaluation.Metrics trainMetrics = Evaluation.evaluate(fitted, validationCol == null ? train   // #14 compare
+                : train.filter(org.apache.spark.sql.functions.not(org.apache.spark.sql.functions.col(validationCol))));
         Evaluation.Metrics testMetrics = Evaluation.evaluate(fitted, test);
         double wall = (System.nanoTime() - t0) / 1e9;
         List<EpochMetrics> epochMetrics = fitted.hasSummary() ? fitted.summary().epochs() : List.of();
@@ -498,7 +511,8 @@ public class TrainCommand implements Callable<Integer> {
                 trainMetrics.accuracy(), trainMetrics.loss(), wall, blas);
         console.printf("spark-sam train: wrote %s/{summary.json,training-curves.png,model/}%n", dir);
         console.flush();
-        return new Result(dir.toString(), trainMetrics, testMetrics, wall, blas, epochMetrics);
+        return new Result(dir.toString(), trainMetrics, testMetrics, wall, blas, epochMetrics,
+                testEveryEpoch == null ? List.of() : List.copyOf(testEveryEpoch.byEpoch));
     }
 
     /**
@@ -610,6 +624,7 @@ public class TrainCommand implements Callable<Integer> {
             c.put("noiseRate", noiseRate);
             if (labelNoise.equals("asymmetric")) c.put("noiseMap", noiseMap);
         }
+        if (validationCol != null) c.put("validationIndicatorCol", validationCol);   // #14 compare
         c.put("out", out);
         c.put("master", spark.sparkContext().master());
         c.put("trainRows", trainRows);
