@@ -159,8 +159,8 @@ display(sharpness)
 
 // MAGIC %md
 // MAGIC ## Noisy labels: who memorizes the noise?
-// MAGIC Robustness to label noise is the main reason people adopt sharpness-aware training. The estimator
-// MAGIC can run that experiment:
+// MAGIC Robustness to label noise is one of the two reasons people adopt sharpness-aware training (better
+// MAGIC generalization is the other). The estimator can run that experiment:
 // MAGIC
 // MAGIC * `labelNoise` `symmetric` with `labelNoiseRate` 0.4 flips 40% of the *training* labels, each to one
 // MAGIC   of the other nine classes, inside `fit`. Which rows flip is a seeded hash of the example id, so the
@@ -168,12 +168,12 @@ display(sharpness)
 // MAGIC * `validationIndicatorCol` (as in MLlib's GBT estimators): rows where the column is true are held
 // MAGIC   out of training (with their clean labels) and evaluated after every epoch.
 // MAGIC
-// MAGIC Each epoch's summary then holds, in `evaluation`: on the flipped training rows, the accuracy
-// MAGIC against the noisy labels the model is trained on (`flippedNoisyLabelAccuracy`: **memorization**; a
-// MAGIC model that predicts the true class scores 0) and against their true labels (`flippedCleanLabelAccuracy`), and the
-// MAGIC `validationAccuracy`. Plain SGD and SAM train the same MLP from the same seed, with a constant learning
-// MAGIC rate and small batches for long enough that SGD starts to memorize. With `small` data (CI) that is
-// MAGIC 1600 training and 400 validation rows for 25 epochs.
+// MAGIC Each epoch of the training summary then holds (`EpochMetrics.evaluation`): on the flipped training
+// MAGIC rows, the accuracy against the noisy labels the model is trained on (`flippedNoisyLabelAccuracy`:
+// MAGIC **memorization**; a model that predicts the true class scores 0) and against their true labels
+// MAGIC (`flippedCleanLabelAccuracy`), and the `validationAccuracy`. Plain SGD and SAM train the same MLP from
+// MAGIC the same seed, with a constant learning rate and small batches, for long enough that SGD starts to
+// MAGIC memorize. With `small` data (CI) that is 1600 training and 400 validation rows for 25 epochs.
 
 // COMMAND ----------
 
