@@ -9,13 +9,22 @@ import java.util.SplittableRandom;
 
 /**
  * 2-D convolution (cross-correlation, as in PyTorch) with {@code filters} output channels, a
- * {@code kh x kw} kernel, a stride and zero padding. Computed as im2col + one GEMM per block:
- * {@code Y (filters x P n) = K (filters x C kh kw) * cols (C kh kw x P n) + b}, so the output is
- * stored HWC per row; the kernel gradient is one more GEMM and the input gradient a GEMM + col2im.
- * The kernel {@code K} is a weight (decayed, ASAM-scaled), {@code b} a bias.
+ * {@code kh x kw} kernel, a stride and zero padding. Computed as im2col + GEMM over tiles of rows
+ * (as many rows as keep the im2col matrix in cache, {@link LayerBuffers#cols}):
+ * {@code Y (filters x P t) = K (filters x C kh kw) * cols (C kh kw x P t) + b} for each tile of
+ * {@code t} rows, so the output is stored HWC per row; the kernel gradient is one more GEMM per
+ * tile and the input gradient a GEMM + col2im per tile. The im2col matrix lists a window's entries
+ * in {@link Conv2dGeometry#patchOrder()} (contiguous runs of the input), so the kernel is read
+ * through a copy in that order, and its gradient added back, when that is not the parameter order
+ * {@code (c, ky, kx)}. The kernel {@code K} is a weight (decayed, ASAM-scaled), {@code b} a bias.
  */
 public final class Conv2dLayer extends Layer {
   private static final long serialVersionUID = 1L;
+
+  /** Scratch slots in {@link LayerBuffers}: the weights' kernel, the direction's kernel, the kernel gradient. */
+  private static final int KERNEL_W = 0;
+  private static final int KERNEL_V = 1;
+  private static final int KERNEL_GRAD = 2;
 
   private final Conv2dGeometry g;
   private final int filters;
@@ -60,22 +69,74 @@ public final class Conv2dLayer extends Layer {
         + (g.pad != 0 ? " pad " + g.pad : "");
   }
 
-  /** {@code out (+)= K * im2col(x)} for the kernel at {@code k}. */
-  private void apply(ComputeBackend be, Buf k, Buf x, int n, double beta, Buf out, LayerBuffers s) {
-    be.im2col(x, n, g, s.cols);
-    be.gemm(false, false, filters, g.positions() * n, g.patch(), 1.0, k, kOff, filters, s.cols, 0, g.patch(), beta, out, 0,
-        filters);
+  /** Rows per tile: as many as the im2col buffer holds. */
+  private int tile(int n, LayerBuffers s) { return Math.max(1, Math.min(n, s.cols.length() / colsPerRow())); }
+
+  /** Values of one row's output (or output gradient). */
+  private int outPerRow() { return filters * g.positions(); }
+
+  /**
+   * The kernel stored at {@code kOff} of {@code w} in im2col order ({@code filters x patch}, from
+   * offset 0): {@code w} itself when the orders agree (then read it at {@code kOff}), else a copy in
+   * scratch {@code slot}.
+   */
+  private Buf kernel(ComputeBackend be, Buf w, int slot, LayerBuffers s) {
+    if (g.patchOrderIsIdentity()) return w;
+    int[] order = g.patchOrder();
+    Buf k = s.scratch(be, slot, filters * order.length);
+    for (int i = 0; i < order.length; i++) be.copy(w, kOff + filters * order[i], k, filters * i, filters);
+    return k;
   }
 
-  /** {@code grad_K += d * im2col(x)^T}. */
+  private int kernelOffset(Buf k, Buf w) { return k == w ? kOff : 0; }
+
+  /** {@code out (+)= K * im2col(x)} for the kernel stored in {@code w} (scratch {@code slot}). */
+  private void convolve(ComputeBackend be, Buf w, int slot, Buf x, int n, double beta, Buf out, LayerBuffers s) {
+    Buf k = kernel(be, w, slot, s);
+    int ko = kernelOffset(k, w), t = tile(n, s), p = g.positions();
+    for (int r0 = 0; r0 < n; r0 += t) {
+      int m = Math.min(t, n - r0);
+      be.im2col(x, r0, m, g, s.cols);
+      be.gemm(false, false, filters, p * m, g.patch(), 1.0, k, ko, filters, s.cols, 0, g.patch(), beta, out,
+          r0 * outPerRow(), filters);
+    }
+  }
+
+  /** {@code grad_K += d * im2col(x)^T}, summed over the tiles, then added in the parameter order. */
   private void kernelGradient(ComputeBackend be, Buf x, Buf d, int n, Buf grad, LayerBuffers s) {
-    be.im2col(x, n, g, s.cols);
-    be.gemm(false, true, filters, g.patch(), g.positions() * n, 1.0, d, 0, filters, s.cols, 0, g.patch(), 1.0, grad, kOff,
-        filters);
+    int patch = g.patch(), t = tile(n, s), p = g.positions();
+    Buf acc = s.scratch(be, KERNEL_GRAD, filters * patch);
+    for (int r0 = 0; r0 < n; r0 += t) {
+      int m = Math.min(t, n - r0);
+      be.im2col(x, r0, m, g, s.cols);
+      be.gemm(false, true, filters, patch, p * m, 1.0, d, r0 * outPerRow(), filters, s.cols, 0, patch, r0 == 0 ? 0.0 : 1.0,
+          acc, 0, filters);
+    }
+    int[] order = g.patchOrder();
+    for (int i = 0; i < patch; i++) {
+      int to = kOff + filters * order[i], from = filters * i;
+      for (int f = 0; f < filters; f++) grad.set(to + f, grad.get(to + f) + acc.get(from + f));
+    }
+  }
+
+  /** {@code dx = col2im(K1^T d1 [+ K2^T d2])}, tile by tile, for the kernels stored in {@code w1} and {@code w2}. */
+  private void inputGradient(ComputeBackend be, Buf w1, Buf d1, Buf w2, Buf d2, int n, Buf dx, LayerBuffers s) {
+    Buf k1 = kernel(be, w1, KERNEL_W, s), k2 = w2 == null ? null : kernel(be, w2, KERNEL_V, s);
+    int patch = g.patch(), t = tile(n, s), p = g.positions();
+    for (int r0 = 0; r0 < n; r0 += t) {
+      int m = Math.min(t, n - r0), off = r0 * outPerRow();
+      be.gemm(true, false, patch, p * m, filters, 1.0, k1, kernelOffset(k1, w1), filters, d1, off, filters, 0.0, s.cols, 0,
+          patch);
+      if (k2 != null) {
+        be.gemm(true, false, patch, p * m, filters, 1.0, k2, kernelOffset(k2, w2), filters, d2, off, filters, 1.0, s.cols,
+            0, patch);
+      }
+      be.col2im(s.cols, m, g, dx, r0);
+    }
   }
 
   @Override public void forward(ComputeBackend be, Buf w, Buf x, int n, Buf y, LayerBuffers s) {
-    apply(be, w, x, n, 0.0, y, s);
+    convolve(be, w, KERNEL_W, x, n, 0.0, y, s);
     be.addBias(y, filters, g.positions() * n, w, bOff);
   }
 
@@ -84,16 +145,13 @@ public final class Conv2dLayer extends Layer {
       kernelGradient(be, x, dy, n, grad, s);
       be.addRowSums(dy, filters, g.positions() * n, grad, bOff);
     }
-    if (dx != null) {
-      be.gemm(true, false, g.patch(), g.positions() * n, filters, 1.0, w, kOff, filters, dy, 0, filters, 0.0, s.cols, 0,
-          g.patch());
-      be.col2im(s.cols, n, g, dx);
-    }
+    if (dx != null) inputGradient(be, w, dy, null, null, n, dx, s);
   }
 
   @Override public void rForward(ComputeBackend be, Buf w, Buf v, Buf x, Buf rx, Buf y, int n, Buf ry, LayerBuffers s) {
-    forward(be, v, x, n, ry, s);                                   // V * x + v_b
-    if (rx != null) apply(be, w, rx, n, 1.0, ry, s);               // + K * R(x)
+    convolve(be, v, KERNEL_V, x, n, 0.0, ry, s);                     // V * x + v_b
+    be.addBias(ry, filters, g.positions() * n, v, bOff);
+    if (rx != null) convolve(be, w, KERNEL_W, rx, n, 1.0, ry, s);    // + K * R(x)
   }
 
   @Override public void rBackward(ComputeBackend be, Buf w, Buf v, Buf x, Buf rx, Buf y, Buf ry, Buf dy, Buf rdy, int n,
@@ -102,11 +160,6 @@ public final class Conv2dLayer extends Layer {
     kernelGradient(be, x, rdy, n, hv, s);
     be.addRowSums(rdy, filters, g.positions() * n, hv, bOff);
     if (rx != null) kernelGradient(be, rx, dy, n, hv, s);
-    if (rdx != null) {
-      int cols = g.positions() * n;
-      be.gemm(true, false, g.patch(), cols, filters, 1.0, w, kOff, filters, rdy, 0, filters, 0.0, s.cols, 0, g.patch());
-      be.gemm(true, false, g.patch(), cols, filters, 1.0, v, kOff, filters, dy, 0, filters, 1.0, s.cols, 0, g.patch());
-      be.col2im(s.cols, n, g, rdx);
-    }
+    if (rdx != null) inputGradient(be, w, rdy, v, dy, n, rdx, s);
   }
 }

@@ -1,18 +1,31 @@
 package io.github.sparksam.nn.layers;
 
 import io.github.sparksam.backend.Buf;
+import io.github.sparksam.backend.ComputeBackend;
 
 /**
  * One layer's share of a per-task workspace: the im2col matrix (shared by all layers of a network,
- * sized for the largest; recomputed where a later layer overwrote it) and the layer's own index
- * buffer (max pooling's argmax). Sized once per block shape; nothing is allocated per step.
+ * sized for a tile of rows of the largest; see {@link Layer#colsFor}), the layer's own index buffer
+ * (max pooling's argmax) and small scratch buffers the layer allocates on first use (a convolution's
+ * kernels in im2col order). Nothing is allocated per step.
  */
 public final class LayerBuffers {
   final Buf cols;
   final int[] indices;
+  private final Buf[] scratch = new Buf[3];
 
   public LayerBuffers(Buf cols, int[] indices) {
     this.cols = cols;
     this.indices = indices;
+  }
+
+  /** Scratch buffer {@code slot} of at least {@code len} values, kept for the next call. */
+  Buf scratch(ComputeBackend be, int slot, int len) {
+    Buf b = scratch[slot];
+    if (b == null || b.length() < len) {
+      b = be.allocate(len);
+      scratch[slot] = b;
+    }
+    return b;
   }
 }
