@@ -111,7 +111,7 @@ public final class CnnStepTiming {
     for (int i = 0; i < x.length(); i++) x.set(i, rnd.nextDouble());
     for (int i = 0; i < d.length(); i++) d.set(i, rnd.nextDouble() - 0.5);
     for (int i = 0; i < k.length(); i++) k.set(i, rnd.nextDouble() - 0.5);
-    long[] ns = new long[5];
+    long[] ns = new long[7];
     for (int it = 0; it < 2 * steps; it++) {
       boolean timed = it >= steps;
       for (int r0 = 0; r0 < rows; r0 += t) {
@@ -127,13 +127,20 @@ public final class CnnStepTiming {
         long t4 = cpu();
         be.col2im(cols, m, g, dx, r0);
         long t5 = cpu();
+        be.addBias(y, filters, p * m, k, 0);
+        long t6 = cpu();
+        be.addRowSums(d, filters, p * m, gk, 0);
+        long t7 = cpu();
         if (timed) {
+          ns[5] += t6 - t5;
+          ns[6] += t7 - t6;
           ns[0] += t1 - t0; ns[1] += t2 - t1; ns[2] += t3 - t2; ns[3] += t4 - t3; ns[4] += t5 - t4;
         }
       }
     }
     System.out.printf(Locale.ROOT, "  %s, tile %d rows: im2col %.2f, gemm Y=K*cols %.2f, gemm dK=dY*cols' %.2f,"
-        + " gemm cols=K'*dY %.2f, col2im %.2f ms%n", c, t, ns[0] / 1e6 / steps, ns[1] / 1e6 / steps, ns[2] / 1e6 / steps,
-        ns[3] / 1e6 / steps, ns[4] / 1e6 / steps);
+        + " gemm cols=K'*dY %.2f, col2im %.2f, bias %.2f, bias gradient %.2f ms%n", c, t, ns[0] / 1e6 / steps,
+        ns[1] / 1e6 / steps, ns[2] / 1e6 / steps, ns[3] / 1e6 / steps, ns[4] / 1e6 / steps, ns[5] / 1e6 / steps,
+        ns[6] / 1e6 / steps);
   }
 }

@@ -21,10 +21,11 @@ import java.util.SplittableRandom;
 public final class Conv2dLayer extends Layer {
   private static final long serialVersionUID = 1L;
 
-  /** Scratch slots in {@link LayerBuffers}: the weights' kernel, the direction's kernel, the kernel gradient. */
+  /** Scratch slots in {@link LayerBuffers}: the weights' kernel, the direction's kernel, the kernel gradient, a bias row. */
   private static final int KERNEL_W = 0;
   private static final int KERNEL_V = 1;
   private static final int KERNEL_GRAD = 2;
+  private static final int BIAS_ROW = 3;
 
   private final Conv2dGeometry g;
   private final int filters;
@@ -90,27 +91,42 @@ public final class Conv2dLayer extends Layer {
 
   private int kernelOffset(Buf k, Buf w) { return k == w ? kOff : 0; }
 
-  /** {@code out (+)= K * im2col(x)} for the kernel stored in {@code w} (scratch {@code slot}). */
-  private void convolve(ComputeBackend be, Buf w, int slot, Buf x, int n, double beta, Buf out, LayerBuffers s) {
+  /**
+   * {@code out = K * im2col(x) + b} ({@code withBias}) or {@code out += K * im2col(x)} for the kernel
+   * and bias stored in {@code w} (kernel copy in scratch {@code slot}). The bias is copied into each
+   * row first and the GEMM adds onto it (a copy of one row instead of a broadcast per value).
+   */
+  private void convolve(ComputeBackend be, Buf w, int slot, Buf x, int n, boolean withBias, Buf out, LayerBuffers s) {
     Buf k = kernel(be, w, slot, s);
-    int ko = kernelOffset(k, w), t = tile(n, s), p = g.positions();
+    int ko = kernelOffset(k, w), t = tile(n, s), p = g.positions(), per = outPerRow();
+    Buf biasRow = null;
+    if (withBias) {
+      biasRow = s.scratch(be, BIAS_ROW, per);
+      for (int i = 0; i < p; i++) be.copy(w, bOff, biasRow, i * filters, filters);
+    }
     for (int r0 = 0; r0 < n; r0 += t) {
       int m = Math.min(t, n - r0);
       be.im2col(x, r0, m, g, s.cols);
-      be.gemm(false, false, filters, p * m, g.patch(), 1.0, k, ko, filters, s.cols, 0, g.patch(), beta, out,
-          r0 * outPerRow(), filters);
+      if (withBias) for (int j = r0; j < r0 + m; j++) be.copy(biasRow, 0, out, j * per, per);
+      be.gemm(false, false, filters, p * m, g.patch(), 1.0, k, ko, filters, s.cols, 0, g.patch(), 1.0, out, r0 * per,
+          filters);
     }
   }
 
-  /** {@code grad_K += d * im2col(x)^T}, summed over the tiles, then added in the parameter order. */
-  private void kernelGradient(ComputeBackend be, Buf x, Buf d, int n, Buf grad, LayerBuffers s) {
+  /**
+   * {@code grad_K += d * im2col(x)^T}, summed over the tiles, then added in the parameter order; with
+   * {@code biasToo} also {@code grad_b += d * 1} (a GEMM with a ones vector, per tile).
+   */
+  private void kernelGradient(ComputeBackend be, Buf x, Buf d, int n, boolean biasToo, Buf grad, LayerBuffers s) {
     int patch = g.patch(), t = tile(n, s), p = g.positions();
     Buf acc = s.scratch(be, KERNEL_GRAD, filters * patch);
+    Buf ones = biasToo ? s.ones(be, p * t) : null;
     for (int r0 = 0; r0 < n; r0 += t) {
       int m = Math.min(t, n - r0);
       be.im2col(x, r0, m, g, s.cols);
       be.gemm(false, true, filters, patch, p * m, 1.0, d, r0 * outPerRow(), filters, s.cols, 0, patch, r0 == 0 ? 0.0 : 1.0,
           acc, 0, filters);
+      if (biasToo) be.gemm(false, false, filters, 1, p * m, 1.0, d, r0 * outPerRow(), filters, ones, 0, p * m, 1.0, grad, bOff, filters);
     }
     int[] order = g.patchOrder();
     for (int i = 0; i < patch; i++) {
@@ -136,30 +152,24 @@ public final class Conv2dLayer extends Layer {
   }
 
   @Override public void forward(ComputeBackend be, Buf w, Buf x, int n, Buf y, LayerBuffers s) {
-    convolve(be, w, KERNEL_W, x, n, 0.0, y, s);
-    be.addBias(y, filters, g.positions() * n, w, bOff);
+    convolve(be, w, KERNEL_W, x, n, true, y, s);
   }
 
   @Override public void backward(ComputeBackend be, Buf w, Buf x, Buf y, Buf dy, int n, Buf grad, Buf dx, LayerBuffers s) {
-    if (grad != null) {
-      kernelGradient(be, x, dy, n, grad, s);
-      be.addRowSums(dy, filters, g.positions() * n, grad, bOff);
-    }
+    if (grad != null) kernelGradient(be, x, dy, n, true, grad, s);
     if (dx != null) inputGradient(be, w, dy, null, null, n, dx, s);
   }
 
   @Override public void rForward(ComputeBackend be, Buf w, Buf v, Buf x, Buf rx, Buf y, int n, Buf ry, LayerBuffers s) {
-    convolve(be, v, KERNEL_V, x, n, 0.0, ry, s);                     // V * x + v_b
-    be.addBias(ry, filters, g.positions() * n, v, bOff);
-    if (rx != null) convolve(be, w, KERNEL_W, rx, n, 1.0, ry, s);    // + K * R(x)
+    convolve(be, v, KERNEL_V, x, n, true, ry, s);                    // V * x + v_b
+    if (rx != null) convolve(be, w, KERNEL_W, rx, n, false, ry, s);  // + K * R(x)
   }
 
   @Override public void rBackward(ComputeBackend be, Buf w, Buf v, Buf x, Buf rx, Buf y, Buf ry, Buf dy, Buf rdy, int n,
                                   Buf hv, Buf rdx, LayerBuffers s) {
     // R(dK) = R(dy) cols(x)^T + dy cols(Rx)^T; R(db) = rowsum R(dy); R(dx) = col2im(K^T R(dy) + V^T dy)
-    kernelGradient(be, x, rdy, n, hv, s);
-    be.addRowSums(rdy, filters, g.positions() * n, hv, bOff);
-    if (rx != null) kernelGradient(be, rx, dy, n, hv, s);
+    kernelGradient(be, x, rdy, n, true, hv, s);
+    if (rx != null) kernelGradient(be, rx, dy, n, false, hv, s);
     if (rdx != null) inputGradient(be, w, rdy, v, dy, n, rdx, s);
   }
 }

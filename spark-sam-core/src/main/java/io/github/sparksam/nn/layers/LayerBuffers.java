@@ -12,7 +12,8 @@ import io.github.sparksam.backend.ComputeBackend;
 public final class LayerBuffers {
   final Buf cols;
   final int[] indices;
-  private final Buf[] scratch = new Buf[3];
+  private final Buf[] scratch = new Buf[4];
+  private Buf ones;
 
   public LayerBuffers(Buf cols, int[] indices) {
     this.cols = cols;
@@ -27,5 +28,15 @@ public final class LayerBuffers {
       scratch[slot] = b;
     }
     return b;
+  }
+
+  /** A buffer of at least {@code len} ones, kept for the next call. */
+  Buf ones(ComputeBackend be, int len) {
+    if (ones == null || ones.length() < len) {
+      ones = be.allocate(len);
+      double[] one = {1.0};
+      for (int i = 0; i < len; i++) ones.setFrom(one, 0, i, 1);
+    }
+    return ones;
   }
 }
