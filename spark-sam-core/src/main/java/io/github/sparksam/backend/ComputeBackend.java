@@ -54,11 +54,11 @@ public interface ComputeBackend extends Serializable {
 
   /**
    * im2col of rows {@code [row0, row0 + n)} of {@code x}: column {@code j * P + p} of {@code cols}
-   * (a {@code patch x (P n)} column-major matrix) holds the input window of output position
-   * {@code p} of row {@code row0 + j}, in {@link Conv2dGeometry#patchOrder()}, zeros where it
-   * covers padding.
+   * (a {@code patch x (P n)} column-major matrix from {@code colsOff}) holds the input window of
+   * output position {@code p} of row {@code row0 + j}, in {@link Conv2dGeometry#patchOrder()},
+   * zeros where it covers padding.
    */
-  void im2col(Buf x, int row0, int n, Conv2dGeometry g, Buf cols);
+  void im2col(Buf x, int row0, int n, Conv2dGeometry g, Buf cols, int colsOff);
 
   /**
    * The adjoint of {@link #im2col}: sets rows {@code [row0, row0 + n)} of {@code dx}

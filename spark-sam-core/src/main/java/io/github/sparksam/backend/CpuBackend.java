@@ -118,14 +118,14 @@ public abstract class CpuBackend implements ComputeBackend {
   /** Below this many values a run is copied by a plain loop rather than System.arraycopy. */
   private static final int SHORT_RUN = 16;
 
-  @Override public void im2col(Buf x, int row0, int n, Conv2dGeometry g, Buf cols) {
+  @Override public void im2col(Buf x, int row0, int n, Conv2dGeometry g, Buf cols, int colsOff) {
     int[][] runs = g.runs();
     int[] src = runs[0], dst = runs[1], len = runs[2];
     int in = g.inputSize(), per = g.patch() * g.positions(), segs = src.length;
     if (x instanceof Buf.FloatBuf xf && cols instanceof Buf.FloatBuf cf) {
       float[] xa = xf.a, ca = cf.a;
       for (int j = 0; j < n; j++) {
-        int xb = (row0 + j) * in, cb = j * per;
+        int xb = (row0 + j) * in, cb = colsOff + j * per;
         for (int s = 0; s < segs; s++) {
           int d = cb + dst[s], l = len[s], o = src[s];
           if (o < 0) java.util.Arrays.fill(ca, d, d + l, 0f);
@@ -136,7 +136,7 @@ public abstract class CpuBackend implements ComputeBackend {
     } else {
       double[] xa = ((Buf.DoubleBuf) x).a, ca = ((Buf.DoubleBuf) cols).a;
       for (int j = 0; j < n; j++) {
-        int xb = (row0 + j) * in, cb = j * per;
+        int xb = (row0 + j) * in, cb = colsOff + j * per;
         for (int s = 0; s < segs; s++) {
           int d = cb + dst[s], l = len[s], o = src[s];
           if (o < 0) java.util.Arrays.fill(ca, d, d + l, 0.0);

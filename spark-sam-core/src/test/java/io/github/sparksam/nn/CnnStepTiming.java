@@ -117,7 +117,7 @@ public final class CnnStepTiming {
       for (int r0 = 0; r0 < rows; r0 += t) {
         int m = Math.min(t, rows - r0);
         long t0 = cpu();
-        be.im2col(x, r0, m, g, cols);
+        be.im2col(x, r0, m, g, cols, 0);
         long t1 = cpu();
         be.gemm(false, false, filters, p * m, patch, 1.0, k, 0, filters, cols, 0, patch, 0.0, y, r0 * p * filters, filters);
         long t2 = cpu();

@@ -26,6 +26,16 @@ public final class Conv2dLayer extends Layer {
   private static final int KERNEL_V = 1;
   private static final int KERNEL_GRAD = 2;
   private static final int BIAS_ROW = 3;
+  /** Largest im2col matrix (values) a forward keeps for the backward rather than recomputing it tile by tile. */
+  static final long KEEP_LIMIT = 1L << 23;
+
+  /**
+   * Whether the forward keeps its im2col matrix for the backward: on NCHW input (the network's
+   * input), where im2col copies runs of only {@code kernelW} values and costs more than reading the
+   * kept matrix back; on HWC input the runs are {@code kernelW * channels} long and recomputing a
+   * tile in cache is cheaper than a block-sized matrix out of cache.
+   */
+  private boolean keeps(int n) { return g.patchOrderIsIdentity() && (long) colsPerRow() * n <= KEEP_LIMIT; }
 
   private final Conv2dGeometry g;
   private final int filters;
@@ -94,21 +104,29 @@ public final class Conv2dLayer extends Layer {
   /**
    * {@code out = K * im2col(x) + b} ({@code withBias}) or {@code out += K * im2col(x)} for the kernel
    * and bias stored in {@code w} (kernel copy in scratch {@code slot}). The bias is copied into each
-   * row first and the GEMM adds onto it (a copy of one row instead of a broadcast per value).
+   * row first and the GEMM adds onto it (a copy of one row instead of a broadcast per value). With
+   * {@code keep}, the im2col matrix of the whole block is kept for the backward where {@link #keeps}
+   * (each tile is still multiplied while in cache).
    */
-  private void convolve(ComputeBackend be, Buf w, int slot, Buf x, int n, boolean withBias, Buf out, LayerBuffers s) {
+  private void convolve(ComputeBackend be, Buf w, int slot, Buf x, int n, boolean withBias, boolean keep, Buf out,
+                        LayerBuffers s) {
     Buf k = kernel(be, w, slot, s);
-    int ko = kernelOffset(k, w), t = tile(n, s), p = g.positions(), per = outPerRow();
+    int ko = kernelOffset(k, w), t = tile(n, s), p = g.positions(), per = outPerRow(), colsRow = colsPerRow();
     Buf biasRow = null;
     if (withBias) {
       biasRow = s.scratch(be, BIAS_ROW, per);
       for (int i = 0; i < p; i++) be.copy(w, bOff, biasRow, i * filters, filters);
     }
+    Buf cols = s.cols;
+    if (keep) {
+      if (keeps(n)) cols = s.keep(be, x, n, colsRow * n);
+      else s.forget();
+    }
     for (int r0 = 0; r0 < n; r0 += t) {
-      int m = Math.min(t, n - r0);
-      be.im2col(x, r0, m, g, s.cols);
+      int m = Math.min(t, n - r0), co = cols == s.cols ? 0 : r0 * colsRow;
+      be.im2col(x, r0, m, g, cols, co);
       if (withBias) for (int j = r0; j < r0 + m; j++) be.copy(biasRow, 0, out, j * per, per);
-      be.gemm(false, false, filters, p * m, g.patch(), 1.0, k, ko, filters, s.cols, 0, g.patch(), 1.0, out, r0 * per,
+      be.gemm(false, false, filters, p * m, g.patch(), 1.0, k, ko, filters, cols, co, g.patch(), 1.0, out, r0 * per,
           filters);
     }
   }
@@ -121,10 +139,17 @@ public final class Conv2dLayer extends Layer {
     int patch = g.patch(), t = tile(n, s), p = g.positions();
     Buf acc = s.scratch(be, KERNEL_GRAD, filters * patch);
     Buf ones = biasToo ? s.ones(be, p * t) : null;
+    Buf kept = s.keptFor(x, n);          // the forward's im2col of x, if it kept it
     for (int r0 = 0; r0 < n; r0 += t) {
-      int m = Math.min(t, n - r0);
-      be.im2col(x, r0, m, g, s.cols);
-      be.gemm(false, true, filters, patch, p * m, 1.0, d, r0 * outPerRow(), filters, s.cols, 0, patch, r0 == 0 ? 0.0 : 1.0,
+      int m = Math.min(t, n - r0), co = 0;
+      Buf cols = s.cols;
+      if (kept != null) {
+        cols = kept;
+        co = r0 * colsPerRow();
+      } else {
+        be.im2col(x, r0, m, g, cols, 0);
+      }
+      be.gemm(false, true, filters, patch, p * m, 1.0, d, r0 * outPerRow(), filters, cols, co, patch, r0 == 0 ? 0.0 : 1.0,
           acc, 0, filters);
       if (biasToo) be.gemm(false, false, filters, 1, p * m, 1.0, d, r0 * outPerRow(), filters, ones, 0, p * m, 1.0, grad, bOff, filters);
     }
@@ -152,7 +177,7 @@ public final class Conv2dLayer extends Layer {
   }
 
   @Override public void forward(ComputeBackend be, Buf w, Buf x, int n, Buf y, LayerBuffers s) {
-    convolve(be, w, KERNEL_W, x, n, true, y, s);
+    convolve(be, w, KERNEL_W, x, n, true, true, y, s);
   }
 
   @Override public void backward(ComputeBackend be, Buf w, Buf x, Buf y, Buf dy, int n, Buf grad, Buf dx, LayerBuffers s) {
@@ -161,8 +186,8 @@ public final class Conv2dLayer extends Layer {
   }
 
   @Override public void rForward(ComputeBackend be, Buf w, Buf v, Buf x, Buf rx, Buf y, int n, Buf ry, LayerBuffers s) {
-    convolve(be, v, KERNEL_V, x, n, true, ry, s);                    // V * x + v_b
-    if (rx != null) convolve(be, w, KERNEL_W, rx, n, false, ry, s);  // + K * R(x)
+    convolve(be, v, KERNEL_V, x, n, true, false, ry, s);                    // V * x + v_b
+    if (rx != null) convolve(be, w, KERNEL_W, rx, n, false, false, ry, s);  // + K * R(x)
   }
 
   @Override public void rBackward(ComputeBackend be, Buf w, Buf v, Buf x, Buf rx, Buf y, Buf ry, Buf dy, Buf rdy, int n,
