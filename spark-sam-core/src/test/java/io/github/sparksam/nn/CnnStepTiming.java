@@ -21,7 +21,8 @@ import java.util.SplittableRandom;
  *   java -cp spark-sam-core/target/classes:spark-sam-core/target/test-classes:$(cat spark-sam-examples/target/spark-classpath.txt) \
  *     io.github.sparksam.nn.CnnStepTiming [rows=64] [steps=60] [float32|float64] [layers...]
  * </pre>
- * with {@code OPENBLAS_NUM_THREADS=1}, as Spark tasks run.
+ * after {@code source bin/openblas-env} (one BLAS thread, as Spark tasks run, and the OpenBLAS core
+ * type bin/spark-sam uses).
  */
 public final class CnnStepTiming {
   private CnnStepTiming() {}
