@@ -29,9 +29,10 @@ public final class Conv2dGeometry implements Serializable {
   public final boolean channelsLast;
   public final int outH;
   public final int outW;
-  private transient int[] field;
-  private transient int[] order;
-  private transient int[][] runs;
+  // built on first use; volatile: a geometry may be shared by task threads (a broadcast network)
+  private transient volatile int[] field;
+  private transient volatile int[] order;
+  private transient volatile int[][] runs;
 
   public Conv2dGeometry(int channels, int height, int width, int kernelH, int kernelW, int stride, int pad,
                         boolean channelsLast) {
