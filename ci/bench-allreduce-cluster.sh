@@ -14,7 +14,7 @@ W="${W:-$PWD/target/ci-bench-allreduce-cluster}"
 EPOCHS="${EPOCHS:-3}"; REPEATS="${REPEATS:-2}"; HIDDEN="${HIDDEN:-128}"; LIMIT="${LIMIT:-0}"
 APP="$(ls spark-sam-examples/target/spark-sam-examples-*-app.jar | head -1)"
 [ -f "$APP" ] || { echo "bench-allreduce-cluster: no app jar; build first (mvn -DskipTests package)" >&2; exit 1; }
-export OPENBLAS_NUM_THREADS=1
+source bin/openblas-env   # the BLAS settings bin/spark-sam uses
 rm -rf "$W/runs"; mkdir -p "$W/runs"
 BENCH=(bench --data "$DATA" --cases plain,sgd-allreduce --partitions 2 --epochs "$EPOCHS" --repeats "$REPEATS"
        --hidden "$HIDDEN" --limit "$LIMIT")

@@ -16,7 +16,7 @@ DATA="${DATA:-/usr/share/datasets/fashion-mnist}"
 W="${W:-$PWD/target/ci-cluster-e2e}"
 APP="$(ls spark-sam-examples/target/spark-sam-examples-*-app.jar | head -1)"
 [ -f "$APP" ] || { echo "cluster-e2e: no app jar; build first (mvn -DskipTests package)" >&2; exit 1; }
-export OPENBLAS_NUM_THREADS=1   # same BLAS blocking in the driver, the executors and local mode
+source bin/openblas-env   # same BLAS kernels and blocking in the driver, the executors and local mode
 rm -rf "$W/runs"; mkdir -p "$W/runs"
 start=$(date +%s)
 sc_init "$W"

@@ -8,7 +8,10 @@ import java.util.List;
 /**
  * Which BLAS {@code dev.ludovic.netlib} actually runs. It silently takes whatever
  * {@code libblas.so.3} resolves to (fast OpenBLAS, or Debian's slow reference BLAS), else the
- * Vector API or plain Java; the difference is 10x on GEMM, so we say which one ran.
+ * Vector API or plain Java; the difference is 10x on GEMM, so we say which one ran. OpenBLAS picks
+ * its kernels from the CPU model unless {@code OPENBLAS_CORETYPE} names them (see
+ * {@code bin/openblas-env}); a CPU newer than the library gets its slow SSE3 kernels, so the
+ * description names the core type when it is set.
  */
 public final class BlasInfo {
   private BlasInfo() {}
@@ -23,6 +26,8 @@ public final class BlasInfo {
     String lib = nativeLibrary();
     String kind = lib == null ? "unknown" : lib.contains("openblas") ? "OpenBLAS" : lib.contains("mkl") ? "MKL"
         : lib.contains("blis") ? "BLIS" : lib.contains("atlas") ? "ATLAS" : "reference BLAS (slow; install libopenblas0)";
+    String core = System.getenv("OPENBLAS_CORETYPE");
+    if (kind.equals("OpenBLAS") && core != null && !core.isBlank()) kind += ", OPENBLAS_CORETYPE=" + core;
     return impl + " (native libblas.so.3 -> " + (lib == null ? "?" : lib) + ", " + kind + ")";
   }
 

@@ -49,13 +49,13 @@ public abstract class Buf implements Serializable {
     @Override public double get(int i) { return a[i]; }
     @Override public void set(int i, double v) { a[i] = (float) v; }
     @Override public void setFrom(double[] src, int srcOff, int off, int len) {
-      for (int i = 0; i < len; i++) a[off + i] = (float) src[srcOff + i];
+      Float32Conversions.narrow(src, srcOff, a, off, len);
     }
     @Override public void addTo(double[] dst, int dstOff, int off, int len, double scale) {
       for (int i = 0; i < len; i++) dst[dstOff + i] += scale * a[off + i];
     }
     @Override public void copyTo(double[] dst, int dstOff, int off, int len) {
-      for (int i = 0; i < len; i++) dst[dstOff + i] = 0.0 + a[off + i];
+      Float32Conversions.widen(a, off, dst, dstOff, len);
     }
     @Override public void zero(int off, int len) { java.util.Arrays.fill(a, off, off + len, 0f); }
   }

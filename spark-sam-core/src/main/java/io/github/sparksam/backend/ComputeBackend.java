@@ -50,17 +50,21 @@ public interface ComputeBackend extends Serializable {
   /** Copies {@code len} elements between buffers of this backend's precision. */
   void copy(Buf src, int srcOff, Buf dst, int dstOff, int len);
 
-  // ---- 2-D sliding windows (#14): convolution as im2col + one GEMM per block, pooling ----
+  // ---- 2-D sliding windows (#14): convolution as im2col + GEMMs over tiles of rows, pooling ----
 
   /**
-   * im2col of {@code n} rows: column {@code j * P + p} of {@code cols} (a {@code patch x (P n)}
-   * column-major matrix) holds the input window of output position {@code p} of row {@code j},
-   * zeros where it covers padding. See {@link Conv2dGeometry#field()}.
+   * im2col of rows {@code [row0, row0 + n)} of {@code x}: column {@code j * P + p} of {@code cols}
+   * (a {@code patch x (P n)} column-major matrix from {@code colsOff}) holds the input window of
+   * output position {@code p} of row {@code row0 + j}, in {@link Conv2dGeometry#patchOrder()},
+   * zeros where it covers padding.
    */
-  void im2col(Buf x, int n, Conv2dGeometry g, Buf cols);
+  void im2col(Buf x, int row0, int n, Conv2dGeometry g, Buf cols, int colsOff);
 
-  /** The adjoint of {@link #im2col}: sets {@code dx} ({@code inputSize x n}) to the sum of the windows in {@code cols}. */
-  void col2im(Buf cols, int n, Conv2dGeometry g, Buf dx);
+  /**
+   * The adjoint of {@link #im2col}: sets rows {@code [row0, row0 + n)} of {@code dx}
+   * ({@code inputSize} values per row) to the sum of the windows in {@code cols}.
+   */
+  void col2im(Buf cols, int n, Conv2dGeometry g, Buf dx, int row0);
 
   /**
    * Max pooling per channel: {@code y} (HWC, {@code P C} per row) and, for each output, the index

@@ -19,19 +19,47 @@ public abstract class CpuBackend implements ComputeBackend {
 
   static String t(boolean trans) { return trans ? "T" : "N"; }
 
+  // bias and row sums: typed loops, the same arithmetic as element by element (float32: each sum rounded once)
   @Override public void addBias(Buf z, int rows, int cols, Buf bias, int biasOff) {
-    for (int j = 0; j < cols; j++) {
-      int o = j * rows;
-      for (int r = 0; r < rows; r++) z.set(o + r, z.get(o + r) + bias.get(biasOff + r));
+    if (z instanceof Buf.FloatBuf zf && bias instanceof Buf.FloatBuf bf) {
+      float[] za = zf.a, ba = bf.a;
+      for (int j = 0; j < cols; j++) {
+        int o = j * rows;
+        for (int r = 0; r < rows; r++) za[o + r] += ba[biasOff + r];
+      }
+    } else if (z instanceof Buf.DoubleBuf zd && bias instanceof Buf.DoubleBuf bd) {
+      double[] za = zd.a, ba = bd.a;
+      for (int j = 0; j < cols; j++) {
+        int o = j * rows;
+        for (int r = 0; r < rows; r++) za[o + r] += ba[biasOff + r];
+      }
+    } else {
+      for (int j = 0; j < cols; j++) {
+        int o = j * rows;
+        for (int r = 0; r < rows; r++) z.set(o + r, z.get(o + r) + bias.get(biasOff + r));
+      }
     }
   }
 
+  /** Each row's sum in double, over the columns in order (column by column, so the reads are contiguous). */
   @Override public void addRowSums(Buf delta, int rows, int cols, Buf out, int outOff) {
-    for (int r = 0; r < rows; r++) {
-      double s = 0;
-      for (int j = 0; j < cols; j++) s += delta.get(j * rows + r);
-      out.set(outOff + r, out.get(outOff + r) + s);
+    double[] s = new double[rows];
+    if (delta instanceof Buf.FloatBuf df) {
+      float[] d = df.a;
+      for (int j = 0; j < cols; j++) {
+        int o = j * rows;
+        for (int r = 0; r < rows; r++) s[r] += d[o + r];
+      }
+    } else if (delta instanceof Buf.DoubleBuf dd) {
+      double[] d = dd.a;
+      for (int j = 0; j < cols; j++) {
+        int o = j * rows;
+        for (int r = 0; r < rows; r++) s[r] += d[o + r];
+      }
+    } else {
+      for (int j = 0; j < cols; j++) for (int r = 0; r < rows; r++) s[r] += delta.get(j * rows + r);
     }
+    for (int r = 0; r < rows; r++) out.set(outOff + r, out.get(outOff + r) + s[r]);
   }
 
   @Override public void softmaxCrossEntropy(Buf logits, int classes, int n, double[] labels, double[] weights,
@@ -85,78 +113,162 @@ public abstract class CpuBackend implements ComputeBackend {
     }
   }
 
-  // ---- 2-D sliding windows (#14); pooling through Buf element access, one implementation for both precisions ----
+  // ---- 2-D sliding windows (#14): typed loops over the arrays, one per precision (no per-element virtual calls) ----
 
-  // im2col and col2im move the most data of a convolution: typed loops over the array, one per precision
-  @Override public void im2col(Buf x, int n, Conv2dGeometry g, Buf cols) {
-    int[] f = g.field();
-    int in = g.inputSize(), per = f.length;
+  /** Below this many values a run is copied by a plain loop rather than System.arraycopy. */
+  private static final int SHORT_RUN = 16;
+
+  @Override public void im2col(Buf x, int row0, int n, Conv2dGeometry g, Buf cols, int colsOff) {
+    int[][] runs = g.runs();
+    int[] src = runs[0], dst = runs[1], len = runs[2];
+    int in = g.inputSize(), per = g.patch() * g.positions(), segs = src.length;
     if (x instanceof Buf.FloatBuf xf && cols instanceof Buf.FloatBuf cf) {
       float[] xa = xf.a, ca = cf.a;
       for (int j = 0; j < n; j++) {
-        int xb = j * in, cb = j * per;
-        for (int i = 0; i < per; i++) ca[cb + i] = f[i] < 0 ? 0f : xa[xb + f[i]];
+        int xb = (row0 + j) * in, cb = colsOff + j * per;
+        for (int s = 0; s < segs; s++) {
+          int d = cb + dst[s], l = len[s], o = src[s];
+          if (o < 0) java.util.Arrays.fill(ca, d, d + l, 0f);
+          else if (l >= SHORT_RUN) System.arraycopy(xa, xb + o, ca, d, l);
+          else for (int k = 0; k < l; k++) ca[d + k] = xa[xb + o + k];
+        }
       }
     } else {
       double[] xa = ((Buf.DoubleBuf) x).a, ca = ((Buf.DoubleBuf) cols).a;
       for (int j = 0; j < n; j++) {
-        int xb = j * in, cb = j * per;
-        for (int i = 0; i < per; i++) ca[cb + i] = f[i] < 0 ? 0.0 : xa[xb + f[i]];
+        int xb = (row0 + j) * in, cb = colsOff + j * per;
+        for (int s = 0; s < segs; s++) {
+          int d = cb + dst[s], l = len[s], o = src[s];
+          if (o < 0) java.util.Arrays.fill(ca, d, d + l, 0.0);
+          else if (l >= SHORT_RUN) System.arraycopy(xa, xb + o, ca, d, l);
+          else for (int k = 0; k < l; k++) ca[d + k] = xa[xb + o + k];
+        }
       }
     }
   }
 
-  @Override public void col2im(Buf cols, int n, Conv2dGeometry g, Buf dx) {
-    int[] f = g.field();
-    int in = g.inputSize(), per = f.length;
-    dx.zero(0, in * n);
+  @Override public void col2im(Buf cols, int n, Conv2dGeometry g, Buf dx, int row0) {
+    int[][] runs = g.runs();
+    int[] src = runs[0], dst = runs[1], len = runs[2];
+    int in = g.inputSize(), per = g.patch() * g.positions(), segs = src.length;
+    dx.zero(row0 * in, n * in);
     if (cols instanceof Buf.FloatBuf cf && dx instanceof Buf.FloatBuf df) {
       float[] ca = cf.a, da = df.a;
       for (int j = 0; j < n; j++) {
-        int xb = j * in, cb = j * per;
-        for (int i = 0; i < per; i++) if (f[i] >= 0) da[xb + f[i]] += ca[cb + i];
+        int xb = (row0 + j) * in, cb = j * per;
+        for (int s = 0; s < segs; s++) {
+          int o = src[s];
+          if (o < 0) continue;
+          int d = cb + dst[s], l = len[s], t = xb + o;
+          for (int k = 0; k < l; k++) da[t + k] += ca[d + k];
+        }
       }
     } else {
       double[] ca = ((Buf.DoubleBuf) cols).a, da = ((Buf.DoubleBuf) dx).a;
       for (int j = 0; j < n; j++) {
-        int xb = j * in, cb = j * per;
-        for (int i = 0; i < per; i++) if (f[i] >= 0) da[xb + f[i]] += ca[cb + i];
+        int xb = (row0 + j) * in, cb = j * per;
+        for (int s = 0; s < segs; s++) {
+          int o = src[s];
+          if (o < 0) continue;
+          int d = cb + dst[s], l = len[s], t = xb + o;
+          for (int k = 0; k < l; k++) da[t + k] += ca[d + k];
+        }
       }
     }
   }
 
+  /**
+   * The maximum of each window and channel, the first on ties in window order. On HWC input the
+   * channels of a window entry are contiguous: the loop runs over them innermost.
+   */
   @Override public void maxPool(Buf x, int n, Conv2dGeometry g, Buf y, int[] argmax) {
     int[] f = g.field();
     int in = g.inputSize(), c = g.channels, kk = g.kernelH * g.kernelW, positions = g.positions();
-    for (int j = 0; j < n; j++) {
-      int xb = j * in;
-      for (int p = 0; p < positions; p++) {
-        for (int ch = 0; ch < c; ch++) {
-          int fb = p * c * kk + ch * kk, best = -1;
-          double max = Double.NEGATIVE_INFINITY;
-          for (int r = 0; r < kk; r++) {
-            int o = f[fb + r];
-            if (o < 0) continue;
-            double v = x.get(xb + o);
-            if (best < 0 || v > max) { max = v; best = xb + o; }
+    if (x instanceof Buf.FloatBuf xf && y instanceof Buf.FloatBuf yf) {
+      float[] xa = xf.a, ya = yf.a;
+      for (int j = 0; j < n; j++) {
+        int xb = j * in;
+        for (int p = 0; p < positions; p++) {
+          int yb = (j * positions + p) * c, fb = p * c * kk;
+          if (g.channelsLast) {
+            boolean first = true;
+            for (int r = 0; r < kk; r++) {
+              int o = f[fb + r];                  // channel 0 of entry r; channel ch is at o + ch
+              if (o < 0) continue;
+              int xo = xb + o;
+              if (first) {
+                for (int ch = 0; ch < c; ch++) { ya[yb + ch] = xa[xo + ch]; argmax[yb + ch] = xo + ch; }
+                first = false;
+              } else {
+                for (int ch = 0; ch < c; ch++) {            // branch-free: a select and a max
+                  float v = xa[xo + ch], cur = ya[yb + ch];
+                  argmax[yb + ch] = v > cur ? xo + ch : argmax[yb + ch];
+                  ya[yb + ch] = Math.max(v, cur);
+                }
+              }
+            }
+            if (first) for (int ch = 0; ch < c; ch++) { ya[yb + ch] = Float.NEGATIVE_INFINITY; argmax[yb + ch] = -1; }
+          } else {
+            for (int ch = 0; ch < c; ch++) {
+              int cb = fb + ch * kk, best = -1;
+              float max = Float.NEGATIVE_INFINITY;
+              for (int r = 0; r < kk; r++) {
+                int o = f[cb + r];
+                if (o < 0) continue;
+                float v = xa[xb + o];
+                if (best < 0 || v > max) { max = v; best = xb + o; }
+              }
+              argmax[yb + ch] = best;
+              ya[yb + ch] = max;
+            }
           }
-          int out = (j * positions + p) * c + ch;
-          argmax[out] = best;
-          y.set(out, max);
+        }
+      }
+    } else {
+      double[] xa = ((Buf.DoubleBuf) x).a, ya = ((Buf.DoubleBuf) y).a;
+      for (int j = 0; j < n; j++) {
+        int xb = j * in;
+        for (int p = 0; p < positions; p++) {
+          int yb = (j * positions + p) * c, fb = p * c * kk;
+          for (int ch = 0; ch < c; ch++) {
+            int cb = fb + ch * kk, best = -1;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int r = 0; r < kk; r++) {
+              int o = f[cb + r];
+              if (o < 0) continue;
+              double v = xa[xb + o];
+              if (best < 0 || v > max) { max = v; best = xb + o; }
+            }
+            argmax[yb + ch] = best;
+            ya[yb + ch] = max;
+          }
         }
       }
     }
   }
 
   @Override public void gather(Buf x, int[] index, int len, Buf y) {
-    for (int i = 0; i < len; i++) y.set(i, x.get(index[i]));
+    if (x instanceof Buf.FloatBuf xf && y instanceof Buf.FloatBuf yf) {
+      float[] xa = xf.a, ya = yf.a;
+      for (int i = 0; i < len; i++) ya[i] = xa[index[i]];
+    } else {
+      double[] xa = ((Buf.DoubleBuf) x).a, ya = ((Buf.DoubleBuf) y).a;
+      for (int i = 0; i < len; i++) ya[i] = xa[index[i]];
+    }
   }
 
   @Override public void scatterAdd(Buf dy, int[] index, int len, Buf dx, int dxLen) {
     dx.zero(0, dxLen);
-    for (int i = 0; i < len; i++) dx.set(index[i], dx.get(index[i]) + dy.get(i));
+    if (dy instanceof Buf.FloatBuf df && dx instanceof Buf.FloatBuf xf) {
+      float[] d = df.a, xa = xf.a;
+      for (int i = 0; i < len; i++) xa[index[i]] += d[i];
+    } else {
+      double[] d = ((Buf.DoubleBuf) dy).a, xa = ((Buf.DoubleBuf) dx).a;
+      for (int i = 0; i < len; i++) xa[index[i]] += d[i];
+    }
   }
 
+  // average pooling: not on the default network's path; element access, sums in double
   @Override public void avgPool(Buf x, int n, Conv2dGeometry g, Buf y) {
     int[] f = g.field();
     int in = g.inputSize(), c = g.channels, kk = g.kernelH * g.kernelW, positions = g.positions();
@@ -205,14 +317,24 @@ public abstract class CpuBackend implements ComputeBackend {
       blas().sgemm(t(transA), t(transB), m, n, k, (float) alpha, a(a), aOff, lda, a(b), bOff, ldb, (float) beta, a(c), cOff, ldc);
     }
 
+    // relu: branch-free bit masks (a data-dependent branch mispredicts on about half the values),
+    // exactly the comparisons' results: x < 0 -> +0 (NaN and -0 kept); delta zeroed where a <= 0
     @Override public void relu(Buf z, int len) {
       float[] x = a(z);
-      for (int i = 0; i < len; i++) if (x[i] < 0f) x[i] = 0f;
+      for (int i = 0; i < len; i++) {
+        int b = Float.floatToRawIntBits(x[i]), abs = b & 0x7fffffff;
+        int negative = (b >> 31) & (-abs >> 31) & ~((0x7f800000 - abs) >> 31);   // sign set, nonzero, not NaN
+        x[i] = Float.intBitsToFloat(b & ~negative);
+      }
     }
 
     @Override public void reluBackward(Buf a, Buf delta, int len) {
       float[] x = a(a), d = a(delta);
-      for (int i = 0; i < len; i++) if (x[i] <= 0f) d[i] = 0f;
+      for (int i = 0; i < len; i++) {
+        int b = Float.floatToRawIntBits(x[i]), abs = b & 0x7fffffff;
+        int keep = ((b | -b) >> 31) & (~(b >> 31) | ((0x7f800000 - abs) >> 31));  // nonzero, and positive or NaN
+        d[i] = Float.intBitsToFloat(Float.floatToRawIntBits(d[i]) & keep);
+      }
     }
 
     @Override public void tanh(Buf z, int len) {
@@ -244,14 +366,23 @@ public abstract class CpuBackend implements ComputeBackend {
       blas().dgemm(t(transA), t(transB), m, n, k, alpha, a(a), aOff, lda, a(b), bOff, ldb, beta, a(c), cOff, ldc);
     }
 
+    // relu: the float32 bit masks on 64-bit patterns
     @Override public void relu(Buf z, int len) {
       double[] x = a(z);
-      for (int i = 0; i < len; i++) if (x[i] < 0) x[i] = 0;
+      for (int i = 0; i < len; i++) {
+        long b = Double.doubleToRawLongBits(x[i]), abs = b & 0x7fffffffffffffffL;
+        long negative = (b >> 63) & (-abs >> 63) & ~((0x7ff0000000000000L - abs) >> 63);
+        x[i] = Double.longBitsToDouble(b & ~negative);
+      }
     }
 
     @Override public void reluBackward(Buf a, Buf delta, int len) {
       double[] x = a(a), d = a(delta);
-      for (int i = 0; i < len; i++) if (x[i] <= 0) d[i] = 0;
+      for (int i = 0; i < len; i++) {
+        long b = Double.doubleToRawLongBits(x[i]), abs = b & 0x7fffffffffffffffL;
+        long keep = ((b | -b) >> 63) & (~(b >> 63) | ((0x7ff0000000000000L - abs) >> 63));
+        d[i] = Double.longBitsToDouble(Double.doubleToRawLongBits(d[i]) & keep);
+      }
     }
 
     @Override public void tanh(Buf z, int len) {

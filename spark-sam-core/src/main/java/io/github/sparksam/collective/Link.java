@@ -26,8 +26,14 @@ interface Link {
 
     void expectHeader(long seq, int phase, int len) throws IOException;
 
-    /** Reads the next {@code n} values into {@code into[0..n)}. */
-    void readChunk(double[] into, int n) throws IOException;
+    /**
+     * Reads the next {@code n} values {@code r} and adds them: {@code v[off + i] = r[i] + v[off + i]}
+     * (received value first, the order the chain's sum is defined in).
+     */
+    void addChunk(double[] v, int off, int n) throws IOException;
+
+    /** Reads the next {@code n} values into {@code v[off..off+n)}. */
+    void copyChunk(double[] v, int off, int n) throws IOException;
 
     /** Reads blobs into {@code blobs[0..)}, returns how many. */
     int readBlobs(byte[][] blobs) throws IOException;

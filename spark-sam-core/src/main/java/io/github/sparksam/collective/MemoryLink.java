@@ -131,11 +131,23 @@ final class MemoryLink {
         }
       }
 
-      @Override public void readChunk(double[] into, int n) throws IOException {
+      // both read the handed-over array directly (no copy into a receive buffer), then give it back to the pool
+      @Override public void addChunk(double[] v, int off, int n) throws IOException {
+        double[] r = chunk(n);
+        for (int i = 0; i < n; i++) v[off + i] = r[i] + v[off + i];
+        ch.free.offer(r);
+      }
+
+      @Override public void copyChunk(double[] v, int off, int n) throws IOException {
+        double[] r = chunk(n);
+        System.arraycopy(r, 0, v, off, n);
+        ch.free.offer(r);
+      }
+
+      private double[] chunk(int n) throws IOException {
         Object m = take();
         if (!(m instanceof Chunk c) || c.n() != n) throw new IOException("all-reduce out of step: expected a chunk of " + n);
-        System.arraycopy(c.values(), 0, into, 0, n);
-        ch.free.offer(c.values());
+        return c.values();
       }
 
       @Override public int readBlobs(byte[][] blobs) throws IOException {

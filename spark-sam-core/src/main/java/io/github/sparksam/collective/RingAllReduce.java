@@ -50,7 +50,6 @@ public final class RingAllReduce implements AutoCloseable {
   private final Link.Receiver prev;
   /** The listening port, open until the ring closes: later strangers are still turned away, not refused. */
   private final Acceptor listening;
-  private final double[] incoming = new double[CHUNK_DOUBLES];
   private long calls;
 
   private RingAllReduce(int rank, int size, long timeoutMillis, Link.Sender next, Link.Receiver prev,
@@ -199,8 +198,7 @@ public final class RingAllReduce implements AutoCloseable {
     for (int off = 0; off < v.length; off += CHUNK_DOUBLES) {
       int n = Math.min(CHUNK_DOUBLES, v.length - off);
       if (rank > 0) {
-        prev.readChunk(incoming, n);
-        for (int i = 0; i < n; i++) v[off + i] = incoming[i] + v[off + i];
+        prev.addChunk(v, off, n);
       }
       if (rank < size - 1) next.writeChunk(v, off, n);
     }
@@ -216,8 +214,7 @@ public final class RingAllReduce implements AutoCloseable {
     for (int off = 0; off < v.length; off += CHUNK_DOUBLES) {
       int n = Math.min(CHUNK_DOUBLES, v.length - off);
       if (receives) {
-        prev.readChunk(incoming, n);
-        System.arraycopy(incoming, 0, v, off, n);
+        prev.copyChunk(v, off, n);
       }
       if (forwards) next.writeChunk(v, off, n);
     }

@@ -117,10 +117,15 @@ final class SocketLink {
       }
     }
 
-    @Override public void readChunk(double[] into, int n) throws IOException {
+    @Override public void addChunk(double[] v, int off, int n) throws IOException {
+      din.readFully(chunk, 0, n * 8);
+      for (int i = 0; i < n; i++) v[off + i] = view.get(i) + v[off + i];
+    }
+
+    @Override public void copyChunk(double[] v, int off, int n) throws IOException {
       din.readFully(chunk, 0, n * 8);
       view.clear();
-      view.get(into, 0, n);
+      view.get(v, off, n);
     }
 
     @Override public int readBlobs(byte[][] blobs) throws IOException {

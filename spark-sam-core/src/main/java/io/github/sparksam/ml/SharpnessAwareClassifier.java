@@ -107,6 +107,7 @@ public class SharpnessAwareClassifier
   private Param<String> computeBackend;
   private Param<String> aggregation;
   private transient io.github.sparksam.train.EpochListener epochListener;
+  private transient java.util.Map<String, Dataset<Row>> epochEvaluationSets;
   // sharpness-aware rules
   private Param<String> rule;
   private DoubleParam rho;
@@ -478,6 +479,24 @@ public class SharpnessAwareClassifier
     return this;
   }
 
+  /**
+   * Labelled rows (e.g. a test set) evaluated with the weights at the end of every epoch, blocked and
+   * cached once per fit, their rows counting equally; the metrics {@code name + "Loss"} and {@code
+   * name + "Accuracy"} join the epoch's {@link io.github.sparksam.train.EpochMetrics#evaluation}.
+   * Nothing of them reaches training. Like {@link #setEpochListener}, not a param: not persisted,
+   * not copied by {@code copy}; {@code null} data removes the set.
+   */
+  public SharpnessAwareClassifier setEpochEvaluationSet(String name, Dataset<Row> data) {
+    if (epochEvaluationSets == null) epochEvaluationSets = new java.util.LinkedHashMap<>();
+    if (data == null) {
+      epochEvaluationSets.remove(name);
+    } else {
+      new io.github.sparksam.train.DistributedTrainer.EvaluationSetName(name);   // checks the name now
+      epochEvaluationSets.put(name, data);
+    }
+    return this;
+  }
+
   /** The rule params as one value. */
   public RuleSettings ruleSettings() {
     return new RuleSettings(getRule(), getRho(), getPerturbation(), getMicroBatchSize(), getAdaptiveEta(),
@@ -624,6 +643,7 @@ public class SharpnessAwareClassifier
           .checkpointTo(getCheckpointDir(), getCheckpointInterval()).setEpochListener(epochListener)
           .setComputeBackend(getComputeBackend()).setAggregation(getAggregation(), 10 * 60_000L)
           .setValidation(evalData.heldOutBlocks).setReportLabelNoise(evalData.noisy != null);   // #14
+      evalData.extraBlocks.forEach(trainer::addEvaluationSet);
       TrainingResult result;
       running = trainer;
       try {
@@ -862,6 +882,8 @@ public class SharpnessAwareClassifier
     JavaRDD<BlockedPartition> clean;
     JavaRDD<BlockedPartition> noisy;
     JavaRDD<BlockedPartition> heldOutBlocks;
+    /** The blocks of {@link #setEpochEvaluationSet}'s sets, by name. */
+    final java.util.Map<String, JavaRDD<BlockedPartition>> extraBlocks = new java.util.LinkedHashMap<>();
 
     EvaluationData(Dataset<Row> df) {
       boolean noise = !getLabelNoise().equals("none") && getLabelNoiseRate() > 0;
@@ -909,6 +931,17 @@ public class SharpnessAwareClassifier
               + "as validation (true)");
         }
       }
+      if (epochEvaluationSets != null) {
+        InputColumns cols1 = new InputColumns(cols.features(), cols.label(), null);   // every row counts once
+        for (java.util.Map.Entry<String, Dataset<Row>> e : epochEvaluationSets.entrySet()) {
+          JavaRDD<BlockedPartition> b = Blockifier.blockify(withFeatures(e.getValue()), cols1, prec, 0, numClasses)
+              .persist(StorageLevel.MEMORY_AND_DISK());
+          b.setName("spark-sam evaluation set '" + e.getKey() + "' of " + uid());
+          extraBlocks.put(e.getKey(), b);
+          long rows = b.map(p -> (long) p.numRows).fold(0L, Long::sum);   // validates (labels < K) and caches
+          if (rows == 0) throw new IllegalArgumentException("the epoch evaluation set '" + e.getKey() + "' is empty");
+        }
+      }
       clean = blocked;
       if (getLabelNoise().equals("none")) return blocked;
       io.github.sparksam.data.LabelNoise ln = new io.github.sparksam.data.LabelNoise(getLabelNoise(),
@@ -929,6 +962,7 @@ public class SharpnessAwareClassifier
       if (clean != null) clean.unpersist(false);
       if (noisy != null) noisy.unpersist(false);
       if (heldOutBlocks != null) heldOutBlocks.unpersist(false);
+      extraBlocks.values().forEach(b -> b.unpersist(false));
     }
   }
   // #14 end

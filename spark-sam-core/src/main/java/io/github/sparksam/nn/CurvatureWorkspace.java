@@ -43,8 +43,7 @@ public final class CurvatureWorkspace {
     this.net = net;
     this.layers = net.layers().toArray(new Layer[0]);
     binomial = net.head() == Network.Head.BINOMIAL;
-    long perRow = net.numFeatures() + 4L * Arrays.stream(layers).mapToLong(l -> l.outputShape().size()).sum()
-        + Arrays.stream(layers).mapToLong(Layer::colsPerRow).max().orElse(0);
+    long perRow = net.numFeatures() + 4L * Arrays.stream(layers).mapToLong(l -> l.outputShape().size()).sum();
     rowsPerPass = (int) Math.max(1, Math.min(Integer.MAX_VALUE, MAX_BUFFER_DOUBLES / perRow));
     ensure(Math.max(1, Math.min(maxRows, rowsPerPass)));
   }
@@ -61,8 +60,8 @@ public final class CurvatureWorkspace {
     rdOut = new Buf.DoubleBuf[len];
     buffers = new LayerBuffers[len];
     int maxCols = 0;
-    for (Layer l : layers) maxCols = Math.max(maxCols, l.colsPerRow());
-    Buf cols = maxCols == 0 ? null : new Buf.DoubleBuf(new double[maxCols * n]);
+    for (Layer l : layers) maxCols = Math.max(maxCols, l.colsFor(n));
+    Buf cols = maxCols == 0 ? null : new Buf.DoubleBuf(new double[maxCols]);
     for (int i = 0; i < len; i++) {
       int size = layers[i].outputShape().size() * n;
       out[i] = new Buf.DoubleBuf(new double[size]);

@@ -295,11 +295,11 @@ public final class Network implements Serializable {
       for (int i = 0; i < layers.length; i++) {
         if (!inPlace(i)) outputs[i] = backend.allocate(layers[i].outputShape().size() * n);
         maxUnits = Math.max(maxUnits, layers[i].outputShape().size());
-        maxCols = Math.max(maxCols, layers[i].colsPerRow());
+        maxCols = Math.max(maxCols, layers[i].colsFor(n));
       }
       delta[0] = backend.allocate(maxUnits * n);
       delta[1] = backend.allocate(maxUnits * n);
-      Buf cols = maxCols == 0 ? null : backend.allocate(maxCols * n);
+      Buf cols = maxCols == 0 ? null : backend.allocate(maxCols);
       for (int i = 0; i < layers.length; i++) {
         int idx = layers[i].indicesPerRow();
         buffers[i] = new LayerBuffers(cols, idx == 0 ? null : new int[idx * n]);

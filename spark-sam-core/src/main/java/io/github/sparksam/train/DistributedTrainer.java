@@ -286,6 +286,7 @@ public final class DistributedTrainer {
 
   // #14 ---------------------------------------------- per-epoch evaluation: held-out rows, label-noise memorization
   private JavaRDD<BlockedPartition> validation;
+  private final java.util.Map<String, JavaRDD<BlockedPartition>> evaluationSets = new java.util.LinkedHashMap<>();
   private boolean reportLabelNoise;
 
   /**
@@ -295,6 +296,26 @@ public final class DistributedTrainer {
   public DistributedTrainer setValidation(JavaRDD<BlockedPartition> heldOut) {
     this.validation = heldOut;
     return this;
+  }
+
+  /**
+   * Further labelled rows evaluated like the held-out ones at the end of every epoch (e.g. a test
+   * set, to see peak and final accuracy in one run), under {@code name + "Loss"} and {@code name +
+   * "Accuracy"} in {@link EpochMetrics#evaluation}. Nothing of them reaches training.
+   */
+  public DistributedTrainer addEvaluationSet(String name, JavaRDD<BlockedPartition> blocks) {
+    evaluationSets.put(new EvaluationSetName(name).name(), blocks);
+    return this;
+  }
+
+  /** A checked evaluation-set name: lowerCamelCase, not one the trainer's own metrics use. */
+  public record EvaluationSetName(String name) {
+    public EvaluationSetName {
+      if (name == null || !name.matches("[a-z][A-Za-z0-9]{0,63}") || name.equals("validation") || name.equals("flipped")) {
+        throw new IllegalArgumentException("an epoch evaluation set needs a lowerCamelCase name (letters and digits) "
+            + "other than 'validation' and 'flipped', got '" + name + "'");
+      }
+    }
   }
 
   /**
@@ -313,15 +334,19 @@ public final class DistributedTrainer {
    */
   private java.util.Map<String, Double> evaluateEpoch() {
     java.util.Map<String, Double> out = new java.util.TreeMap<>();
-    if (validation == null && !reportLabelNoise) return out;
+    if (validation == null && evaluationSets.isEmpty() && !reportLabelNoise) return out;
     Setup setup = setup();
     Broadcast<double[]> w = JavaSparkContext.fromSparkContext(data.context()).broadcast(params.clone());
     try {
       if (validation != null) {
-        LossStats v = new LossStats();
-        for (LossStats s : validation.map(p -> evaluatePartition(setup, p, w.value(), false)[0]).collect()) v.merge(s);
+        LossStats v = evaluateAll(validation, setup, w);
         out.put(EpochMetrics.VALIDATION_LOSS, v.meanLoss());
         out.put(EpochMetrics.VALIDATION_ACCURACY, v.accuracy());
+      }
+      for (java.util.Map.Entry<String, JavaRDD<BlockedPartition>> e : evaluationSets.entrySet()) {
+        LossStats v = evaluateAll(e.getValue(), setup, w);
+        out.put(e.getKey() + "Loss", v.meanLoss());
+        out.put(e.getKey() + "Accuracy", v.accuracy());
       }
       if (reportLabelNoise) {
         LossStats noisy = new LossStats(), clean = new LossStats();
@@ -337,6 +362,13 @@ public final class DistributedTrainer {
       w.destroy();
     }
     return out;
+  }
+
+  /** Every row of {@code blocks} at the broadcast weights, merged in partition order. */
+  private static LossStats evaluateAll(JavaRDD<BlockedPartition> blocks, Setup setup, Broadcast<double[]> w) {
+    LossStats total = new LossStats();
+    for (LossStats s : blocks.map(p -> evaluatePartition(setup, p, w.value(), false)[0]).collect()) total.merge(s);
+    return total;
   }
 
   /** All rows against their labels, or (flipped) the flipped rows against their noisy and their clean labels. */
@@ -485,7 +517,8 @@ public final class DistributedTrainer {
     Precision prec = cfg.precision();
     List<String[]> seen;
     try {
-      seen = data.map(p -> new String[] {BlasInfo.describe(), ComputeBackends.forTask(mode, prec).description()})
+      seen = data.map(p -> new String[] {BlasInfo.describe() + ", float32 conversions: "
+          + io.github.sparksam.backend.Float32Conversions.implementation(), ComputeBackends.forTask(mode, prec).description()})
           .collect();
     } catch (Exception e) {          // SparkException is checked in Java's eyes but thrown by Scala code
       for (Throwable t = e; t != null; t = t.getCause()) {

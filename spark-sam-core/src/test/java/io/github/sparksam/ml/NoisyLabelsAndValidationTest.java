@@ -129,6 +129,30 @@ class NoisyLabelsAndValidationTest extends SparkTestBase {
   }
 
   @Test
+  void epochEvaluationSetIsEvaluatedEveryEpochAndNeverTrainedOn() {
+    Dataset<Row> train = blobs(300, 4, 3, 23, false);
+    Dataset<Row> test = blobs(120, 4, 3, 24, false).withColumn("weight", lit(5.0));   // an unused extra column
+    double[] labels = test.collectAsList().stream().mapToDouble(r -> r.getDouble(1)).toArray();
+    List<double[]> snapshots = new ArrayList<>();
+    SharpnessAwareClassificationModel with = est(3).setEpochEvaluationSet("test", test)
+        .setEpochListener((m, net, p) -> snapshots.add(p.clone())).fit(train);
+    SharpnessAwareClassificationModel without = est(3).fit(train);
+    assertArrayEquals(without.weights(), with.weights(), 0.0, "the evaluation set must not change training");
+    for (int ep = 0; ep < 3; ep++) {
+      EpochMetrics m = with.summary().epochs().get(ep);
+      double[] expect = evaluate(with, snapshots.get(ep), test, labels);
+      assertEquals(expect[0], m.evaluation("testLoss"), 1e-9, "epoch " + (ep + 1));
+      assertEquals(expect[1], m.evaluation("testAccuracy"), 1e-12, "epoch " + (ep + 1));
+    }
+    assertTrue(Double.isNaN(without.summary().epochs().get(0).evaluation("testAccuracy")));
+    assertThrows(IllegalArgumentException.class, () -> est(1).setEpochEvaluationSet("validation", test));
+    assertThrows(IllegalArgumentException.class, () -> est(1).setEpochEvaluationSet("Test set", test));
+    IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+        () -> est(1).setEpochEvaluationSet("held", test.limit(0)).fit(train));
+    assertTrue(empty.getMessage().contains("'held' is empty"), empty.getMessage());
+  }
+
+  @Test
   void badSettingsFailClearly() {
     Dataset<Row> data = blobs(60, 3, 3, 23, false);
     assertThrows(IllegalArgumentException.class, () -> est(1).setLabelNoiseRate(1.0));

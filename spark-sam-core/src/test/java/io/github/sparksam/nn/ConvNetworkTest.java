@@ -143,6 +143,103 @@ class ConvNetworkTest {
     }
   }
 
+  /**
+   * A convolution on HWC input (what follows a convolution or pooling layer), whose im2col runs in
+   * (ky, kx, c) order with the kernel permuted: forward, kernel gradient and input gradient against
+   * direct loops over the parameter layout, on blocks split into tiles of 1, 2 and all rows.
+   */
+  @ParameterizedTest(name = "tile of {0} rows")
+  @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2, 5})
+  void hwcConvolutionAndItsGradientsEqualDirectLoops(int tileRows) {
+    int c = 3, h = 6, wd = 5, filters = 4, kh = 3, kw = 2, stride = 2, pad = 1, n = 5;
+    Shape in = new Shape(c, h, wd);
+    Conv2dLayer conv = new Conv2dLayer(in, true, filters, kh, kw, stride, pad);
+    ParamLayout.Builder b = new ParamLayout.Builder();
+    conv.declareTensors(b, 1);
+    ParamLayout layout = b.build();
+    int oh = conv.outputShape().height(), ow = conv.outputShape().width(), outSize = conv.outputShape().size();
+    java.util.SplittableRandom r = new java.util.SplittableRandom(21);
+    double[] w = new double[layout.size()], x = new double[in.size() * n], dy = new double[outSize * n];
+    for (int i = 0; i < w.length; i++) w[i] = NnFixtures.gaussian(r);
+    for (int i = 0; i < x.length; i++) x[i] = NnFixtures.gaussian(r);
+    for (int i = 0; i < dy.length; i++) dy[i] = NnFixtures.gaussian(r);
+    LayerBuffers s = new LayerBuffers(CpuBackend.FLOAT64.allocate(conv.colsPerRow() * tileRows), null);
+    Buf y = CpuBackend.FLOAT64.allocate(outSize * n), dx = CpuBackend.FLOAT64.allocate(in.size() * n);
+    double[] grad = new double[w.length];
+    conv.forward(CpuBackend.FLOAT64, new Buf.DoubleBuf(w), new Buf.DoubleBuf(x), n, y, s);
+    conv.backward(CpuBackend.FLOAT64, new Buf.DoubleBuf(w), new Buf.DoubleBuf(x), y, new Buf.DoubleBuf(dy), n,
+        new Buf.DoubleBuf(grad), dx, s);
+    int kOff = layout.tensor("K1").offset(), bOff = layout.tensor("b1").offset();
+    double[] wantGrad = new double[w.length], wantDx = new double[x.length];
+    for (int j = 0; j < n; j++) {
+      for (int oy = 0; oy < oh; oy++) {
+        for (int ox = 0; ox < ow; ox++) {
+          for (int f = 0; f < filters; f++) {
+            int out = j * outSize + (oy * ow + ox) * filters + f;     // output HWC
+            double sum = w[bOff + f];
+            wantGrad[bOff + f] += dy[out];
+            for (int ch = 0; ch < c; ch++) {
+              for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+                  int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+                  if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+                  int k = kOff + f + filters * ((ch * kh + ky) * kw + kx);   // K is filters x (c,ky,kx)
+                  int xi = j * in.size() + (iy * wd + ix) * c + ch;          // input HWC
+                  sum += w[k] * x[xi];
+                  wantGrad[k] += dy[out] * x[xi];
+                  wantDx[xi] += w[k] * dy[out];
+                }
+              }
+            }
+            assertEquals(sum, y.get(out), 1e-12, "output " + out);
+          }
+        }
+      }
+    }
+    for (int i = 0; i < w.length; i++) assertEquals(wantGrad[i], grad[i], 1e-12, "gradient " + i);
+    for (int i = 0; i < x.length; i++) assertEquals(wantDx[i], dx.get(i), 1e-12, "input gradient " + i);
+  }
+
+  /**
+   * A block larger than one im2col tile (both convolutions here run in several tiles of rows) gives
+   * the gradient and Hessian-vector product of the sum of its rows taken one at a time.
+   */
+  @Test
+  void tilesOfRowsGiveTheSameGradientAndHessianVectorProducts() {
+    Network net = net(new Shape(1, 28, 28), "conv 2 3x3 pad 1, conv 3 5x5 pad 2, maxpool 4, dense 4", Activation.TANH, 3);
+    int n = 40;
+    assertTrue(net.layers().get(2).colsFor(n) < n * net.layers().get(2).colsPerRow(), "the block needs several tiles");
+    Problem p = NnFixtures.randomProblem(net, n, 31, 0.3);
+    double[] v = NnFixtures.randomProblem(net, 1, 32, 1.0).params;
+    double[] block = gradientAndHv(p, v, 0, n);
+    double[] rows = new double[block.length];
+    for (int j = 0; j < n; j++) {
+      double[] one = gradientAndHv(p, v, j, 1);
+      for (int i = 0; i < rows.length; i++) rows[i] += one[i];
+    }
+    assertTrue(norm(block) > 1e-3);
+    assertTrue(relDiff(block, rows) < 1e-12, "a block in tiles vs row by row: " + relDiff(block, rows));
+  }
+
+  /** The gradient (training workspace, float64) and Hv (curvature workspace) of rows {@code [from, from + n)}. */
+  private static double[] gradientAndHv(Problem p, double[] v, int from, int n) {
+    Network net = p.net;
+    int d = net.numFeatures();
+    double[] x = Arrays.copyOfRange(p.x, from * d, (from + n) * d);
+    double[] g = new double[net.numParams()], hv = new double[net.numParams()];
+    net.lossAndGradient(new Buf.DoubleBuf(p.params), new Buf.DoubleBuf(x), n, p.labels, p.weights, from, 0.0,
+        new Buf.DoubleBuf(g), net.newWorkspace(CpuBackend.FLOAT64, n), new LossStats());
+    net.newCurvatureWorkspace(n).accumulate(p.params, x, 0, n, p.labels, p.weights, from, null, new double[][] {v},
+        new double[][] {hv}, new LossStats());
+    return concat(g, hv);
+  }
+
+  private static double[] concat(double[] a, double[] b) {
+    double[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
   @Test
   void fashionMnistArchitectureShapesAndLayout() {
     Network net = Network.cnn(new Shape(1, 28, 28), "conv 16 5x5 pad 2, maxpool 2, conv 32 5x5 pad 2, maxpool 2, dense 128",

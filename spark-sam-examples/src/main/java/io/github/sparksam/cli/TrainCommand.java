@@ -217,20 +217,22 @@ public class TrainCommand implements Callable<Integer> {
         io.github.sparksam.data.LabelNoise.partnerMap(noiseMap, io.github.sparksam.data.FashionMnist.NUM_CLASSES);
     }
 
-    /** Test loss and accuracy after each epoch (for --eval-test-every-epoch), in epoch order. */
+    /**
+     * Test loss and accuracy after each epoch (for --eval-test-every-epoch), in epoch order. The trainer evaluates
+     * the test set, blocked and cached once, as an epoch evaluation set named "test"; this listener keeps its metrics.
+     */
     static final class TestEveryEpoch implements io.github.sparksam.train.EpochListener {
         private static final long serialVersionUID = 1L;
-        private final transient Dataset<Row> test;
+        static final String SET = "test";
         final List<double[]> byEpoch = new java.util.ArrayList<>();   // epoch, loss, accuracy
 
-        TestEveryEpoch(Dataset<Row> test) {
-            this.test = test;
+        /** Registers {@code test} with {@code clf} as the evaluation set this listener reads. */
+        TestEveryEpoch(SharpnessAwareClassifier clf, Dataset<Row> test) {
+            clf.setEpochEvaluationSet(SET, test);
         }
 
         @Override public void onEpochEnd(EpochMetrics m, io.github.sparksam.nn.Network net, double[] params) {
-            Evaluation.Metrics t = Evaluation.evaluate(new SharpnessAwareClassificationModel("test-every-epoch", net,
-                    params.clone()), test);
-            byEpoch.add(new double[] {m.epoch(), t.loss(), t.accuracy()});
+            byEpoch.add(new double[] {m.epoch(), m.evaluation(SET + "Loss"), m.evaluation(SET + "Accuracy")});
         }
 
         /** testEveryEpoch, peakTestAccuracy and peakTestEpoch (the first epoch reaching the peak). */
@@ -454,7 +456,7 @@ public class TrainCommand implements Callable<Integer> {
                     new io.github.sparksam.data.InputColumns("features", "label", null), curvatureRows, curvatureEvery, 20, seed);
             clf.setEpochListener(tracker);
         }
-        TestEveryEpoch testEveryEpoch = evalTestEveryEpoch ? new TestEveryEpoch(test) : null;   // #14
+        TestEveryEpoch testEveryEpoch = evalTestEveryEpoch ? new TestEveryEpoch(clf, test) : null;   // #14
         if (!labelNoise.equals("none")) {
             clf.setLabelNoise(labelNoise).setLabelNoiseRate(noiseRate).setLabelNoiseMap(noiseMap);
         }

@@ -213,9 +213,11 @@ public final class CudaBackend implements ComputeBackend {
   @Override public void copy(Buf src, int srcOff, Buf dst, int dstOff, int len) { cpu.copy(src, srcOff, dst, dstOff, len); }
 
   // #14: sliding-window kernels run on the host through the CPU implementation (no CUDA kernels yet)
-  @Override public void im2col(Buf x, int n, Conv2dGeometry g, Buf cols) { cpu.im2col(x, n, g, cols); }
+  @Override public void im2col(Buf x, int row0, int n, Conv2dGeometry g, Buf cols, int colsOff) {
+    cpu.im2col(x, row0, n, g, cols, colsOff);
+  }
 
-  @Override public void col2im(Buf cols, int n, Conv2dGeometry g, Buf dx) { cpu.col2im(cols, n, g, dx); }
+  @Override public void col2im(Buf cols, int n, Conv2dGeometry g, Buf dx, int row0) { cpu.col2im(cols, n, g, dx, row0); }
 
   @Override public void maxPool(Buf x, int n, Conv2dGeometry g, Buf y, int[] argmax) { cpu.maxPool(x, n, g, y, argmax); }
 

@@ -53,6 +53,18 @@ public abstract class Layer implements Serializable {
   /** im2col entries needed per row (0: none). */
   public int colsPerRow() { return 0; }
 
+  /**
+   * Values of im2col matrix to work in per block of up to {@code n} rows: whole rows up to about
+   * {@value #COLS_TILE} values (a tile that stays in the core's cache), at least one row.
+   */
+  public int colsFor(int n) {
+    int per = colsPerRow();
+    return per == 0 ? 0 : per * Math.max(1, Math.min(n, COLS_TILE / per));
+  }
+
+  /** Target size of the im2col tile, in values. */
+  static final int COLS_TILE = 1 << 18;
+
   /** Index entries needed per row (0: none). */
   public int indicesPerRow() { return 0; }
 
