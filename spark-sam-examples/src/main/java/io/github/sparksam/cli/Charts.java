@@ -87,12 +87,22 @@ public final class Charts {
                 r.setSeriesVisibleInLegend(i, firstPanel);
             }
             firstPanel = false;
-            XYPlot sub = new XYPlot(data, null, yAxis, r);
-            sub.setBackgroundPaint(Color.WHITE);
-            sub.setDomainGridlinePaint(Color.LIGHT_GRAY);
-            sub.setRangeGridlinePaint(Color.LIGHT_GRAY);
-            plot.add(sub, 1);
+            addPanel(plot, data, yAxis, r);
         }
+        return titled(title, plot);
+    }
+
+    /** A panel on a white background with grey grid lines, stacked under the previous ones. */
+    private static void addPanel(CombinedDomainXYPlot plot, org.jfree.data.xy.XYDataset data, NumberAxis yAxis,
+                                 org.jfree.chart.renderer.xy.XYItemRenderer r) {
+        XYPlot sub = new XYPlot(data, null, yAxis, r);
+        sub.setBackgroundPaint(Color.WHITE);
+        sub.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        sub.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        plot.add(sub, 1);
+    }
+
+    private static JFreeChart titled(String title, CombinedDomainXYPlot plot) {
         JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 16), plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         return chart;
@@ -146,15 +156,9 @@ public final class Charts {
                 r.setSeriesVisibleInLegend(i, firstPanel);
             }
             firstPanel = false;
-            XYPlot sub = new XYPlot(data, null, yAxis, r);
-            sub.setBackgroundPaint(Color.WHITE);
-            sub.setDomainGridlinePaint(Color.LIGHT_GRAY);
-            sub.setRangeGridlinePaint(Color.LIGHT_GRAY);
-            plot.add(sub, 1);
+            addPanel(plot, data, yAxis, r);
         }
-        JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 15), plot, true);
-        chart.setBackgroundPaint(Color.WHITE);
-        return chart;
+        return titled(title, plot);
     }
 
     /** Writes a chart as a PNG. */
