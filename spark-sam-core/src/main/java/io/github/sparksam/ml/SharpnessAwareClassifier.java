@@ -491,8 +491,7 @@ public class SharpnessAwareClassifier
     if (data == null) {
       epochEvaluationSets.remove(name);
     } else {
-      new io.github.sparksam.train.DistributedTrainer.EvaluationSetName(name);   // checks the name now
-      epochEvaluationSets.put(name, data);
+      epochEvaluationSets.put(io.github.sparksam.train.DistributedTrainer.checkEvaluationSetName(name), data);
     }
     return this;
   }

@@ -304,18 +304,17 @@ public final class DistributedTrainer {
    * "Accuracy"} in {@link EpochMetrics#evaluation}. Nothing of them reaches training.
    */
   public DistributedTrainer addEvaluationSet(String name, JavaRDD<BlockedPartition> blocks) {
-    evaluationSets.put(new EvaluationSetName(name).name(), blocks);
+    evaluationSets.put(checkEvaluationSetName(name), blocks);
     return this;
   }
 
-  /** A checked evaluation-set name: lowerCamelCase, not one the trainer's own metrics use. */
-  public record EvaluationSetName(String name) {
-    public EvaluationSetName {
-      if (name == null || !name.matches("[a-z][A-Za-z0-9]{0,63}") || name.equals("validation") || name.equals("flipped")) {
-        throw new IllegalArgumentException("an epoch evaluation set needs a lowerCamelCase name (letters and digits) "
-            + "other than 'validation' and 'flipped', got '" + name + "'");
-      }
+  /** {@code name} if it can name an evaluation set: lowerCamelCase, not one the trainer's own metrics use. */
+  public static String checkEvaluationSetName(String name) {
+    if (name == null || !name.matches("[a-z][A-Za-z0-9]{0,63}") || name.equals("validation") || name.equals("flipped")) {
+      throw new IllegalArgumentException("an epoch evaluation set needs a lowerCamelCase name (letters and digits) "
+          + "other than 'validation' and 'flipped', got '" + name + "'");
     }
+    return name;
   }
 
   /**
