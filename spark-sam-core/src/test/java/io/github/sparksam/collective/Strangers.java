@@ -55,32 +55,36 @@ public final class Strangers implements AutoCloseable {
     this.first = first;
     this.last = last;
     this.capture = capture;
+    for (Kind k : Kind.values()) tries.put(k, new AtomicInteger());
+    // one prober per kind and port: a slow attack on one port (a trickle lasts until the handshake
+    // deadline) never leaves another port unvisited while a short barrier stage has it open
     for (Kind k : Kind.values()) {
-      tries.put(k, new AtomicInteger());
-      Thread t = new Thread(() -> loop(k), "stranger-" + k);
-      t.setDaemon(true);
-      threads.add(t);
-      t.start();
+      for (int port = first; port <= last; port++) {
+        int p = port;
+        Thread t = new Thread(() -> probe(k, p), "stranger-" + k + "-" + p);
+        t.setDaemon(true);
+        threads.add(t);
+        t.start();
+      }
     }
   }
 
-  private void loop(Kind kind) {
-    Random rnd = new Random(kind.ordinal());
+  private void probe(Kind kind, int port) {
+    Random rnd = new Random(31L * kind.ordinal() + port);
     while (!stop) {
-      for (int port = first; port <= last && !stop; port++) {
-        try (Socket s = new Socket()) {
-          s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-          if (s.getLocalPort() == port) continue;          // TCP self-connect: nobody listens there
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        if (s.getLocalPort() != port) {                    // else a TCP self-connect: nobody listens there
           open.add(s);
           tries.get(kind).incrementAndGet();
           visits.add(new Visit(kind, port, attack(kind, s, rnd)));
-        } catch (IOException e) {
-          // refused (nothing listens there now) or closed by the collective: next port
-        } finally {
-          open.removeIf(Socket::isClosed);
         }
+      } catch (IOException e) {
+        // refused (nothing listens there now) or closed by the collective: try again
+      } finally {
+        open.removeIf(Socket::isClosed);
       }
-      sleep(20);
+      sleep(10 + rnd.nextInt(20));
     }
   }
 
