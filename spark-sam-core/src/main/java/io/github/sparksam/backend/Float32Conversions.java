@@ -2,7 +2,8 @@ package io.github.sparksam.backend;
 
 /**
  * Conversions between float64 (the optimizer's weights and the sums that travel between tasks) and
- * float32 (what the kernels compute in), twice per pass of every training step. Scalar loops of
+ * float32 (what the kernels compute in), twice per pass of every training step, and the float64 sum
+ * of float32 gradients that the all-reduce of tasks in one JVM adds. Scalar loops of
  * these conversions are not vectorized by JDK 17's compiler, and for a 100k-weight model they cost
  * as much as the step's matrix products. Where the JVM has the Vector API ({@code --add-modules
  * jdk.incubator.vector}, which {@code bin/spark-sam} and the tests pass) and vectors of at least 256
@@ -19,6 +20,9 @@ public final class Float32Conversions {
 
     /** {@code dst[dstOff + i] = 0.0 + src[srcOff + i]}: exact widening, -0.0 becomes +0.0. */
     void widen(float[] src, int srcOff, double[] dst, int dstOff, int len);
+
+    /** {@code dst[dstOff + i] = dst[dstOff + i] + src[srcOff + i]}: exact widening, one rounded addition. */
+    void addWidened(float[] src, int srcOff, double[] dst, int dstOff, int len);
   }
 
   /** The portable loops. */
@@ -29,6 +33,10 @@ public final class Float32Conversions {
 
     @Override public void widen(float[] src, int srcOff, double[] dst, int dstOff, int len) {
       for (int i = 0; i < len; i++) dst[dstOff + i] = 0.0 + src[srcOff + i];
+    }
+
+    @Override public void addWidened(float[] src, int srcOff, double[] dst, int dstOff, int len) {
+      for (int i = 0; i < len; i++) dst[dstOff + i] = dst[dstOff + i] + src[srcOff + i];
     }
 
     @Override public String toString() { return "scalar"; }
@@ -59,9 +67,13 @@ public final class Float32Conversions {
     double[] w1 = new double[d.length], w2 = new double[d.length];
     SCALAR.widen(f1, 0, w1, 0, d.length);
     k.widen(f1, 0, w2, 0, d.length);
+    double[] s1 = d.clone(), s2 = d.clone();
+    SCALAR.addWidened(f1, 0, s1, 0, d.length);
+    k.addWidened(f1, 0, s2, 0, d.length);
     for (int i = 0; i < d.length; i++) {
       if (Float.floatToRawIntBits(f1[i]) != Float.floatToRawIntBits(f2[i])) return false;
       if (Double.doubleToRawLongBits(w1[i]) != Double.doubleToRawLongBits(w2[i])) return false;
+      if (Double.doubleToRawLongBits(s1[i]) != Double.doubleToRawLongBits(s2[i])) return false;
     }
     return true;
   }
@@ -77,5 +89,10 @@ public final class Float32Conversions {
   /** {@code dst[dstOff + i] = 0.0 + src[srcOff + i]} for {@code i < len} (exact; -0.0 becomes +0.0). */
   public static void widen(float[] src, int srcOff, double[] dst, int dstOff, int len) {
     KERNEL.widen(src, srcOff, dst, dstOff, len);
+  }
+
+  /** {@code dst[dstOff + i] = dst[dstOff + i] + src[srcOff + i]} for {@code i < len} (one rounding per value). */
+  public static void addWidened(float[] src, int srcOff, double[] dst, int dstOff, int len) {
+    KERNEL.addWidened(src, srcOff, dst, dstOff, len);
   }
 }

@@ -43,5 +43,14 @@ final class VectorConversions implements Float32Conversions.Kernel {
     for (; i < len; i++) dst[dstOff + i] = 0.0 + src[srcOff + i];
   }
 
+  @Override public void addWidened(float[] src, int srcOff, double[] dst, int dstOff, int len) {
+    int i = 0;
+    for (int bound = D.loopBound(len); i < bound; i += D.length()) {
+      DoubleVector w = (DoubleVector) FloatVector.fromArray(F, src, srcOff + i).convertShape(VectorOperators.F2D, D, 0);
+      DoubleVector.fromArray(D, dst, dstOff + i).add(w).intoArray(dst, dstOff + i);
+    }
+    for (; i < len; i++) dst[dstOff + i] = dst[dstOff + i] + src[srcOff + i];
+  }
+
   @Override public String toString() { return "vector (" + D.vectorBitSize() + "-bit)"; }
 }

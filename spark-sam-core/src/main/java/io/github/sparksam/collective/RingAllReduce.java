@@ -50,16 +50,25 @@ public final class RingAllReduce implements AutoCloseable {
   private final Link.Receiver prev;
   /** The listening port, open until the ring closes: later strangers are still turned away, not refused. */
   private final Acceptor listening;
+  /** Non-null when every rank runs in this JVM: then there is no ring. */
+  private final SharedMemoryGroup group;
+  private final BooleanSupplier alive;
   private long calls;
 
   private RingAllReduce(int rank, int size, long timeoutMillis, Link.Sender next, Link.Receiver prev,
-                        Acceptor listening) {
+                        Acceptor listening, SharedMemoryGroup group, BooleanSupplier alive) {
     this.rank = rank;
     this.listening = listening;
     this.size = size;
     this.timeoutMillis = timeoutMillis;
     this.next = next;
     this.prev = prev;
+    this.group = group;
+    this.alive = alive;
+  }
+
+  private static RingAllReduce single(long timeoutMillis) {
+    return new RingAllReduce(0, 1, timeoutMillis, null, null, null, null, () -> true);
   }
 
   /**
@@ -74,7 +83,7 @@ public final class RingAllReduce implements AutoCloseable {
    */
   public static RingAllReduce join(Rendezvous.Address driver, long stageKey, int rank, int size, long timeoutMillis,
                                    BooleanSupplier alive) throws IOException {
-    if (size == 1) return new RingAllReduce(0, 1, timeoutMillis, null, null, null);
+    if (size == 1) return single(timeoutMillis);
     org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
     String host = env != null ? env.blockManager().blockManagerId().host() : driver.host();
     return join(driver, stageKey, rank, size, timeoutMillis, alive, JVM_ID, host);
@@ -86,7 +95,7 @@ public final class RingAllReduce implements AutoCloseable {
    */
   static RingAllReduce join(Rendezvous.Address driver, long stageKey, int rank, int size, long timeoutMillis,
                             BooleanSupplier alive, String jvmId, String host) throws IOException {
-    if (size == 1) return new RingAllReduce(0, 1, timeoutMillis, null, null, null);
+    if (size == 1) return single(timeoutMillis);
     CollectiveSession session = driver.session();
     String jvm = session.tcpOnly() ? jvmId + "/rank " + rank : jvmId;
     long deadline = System.currentTimeMillis() + timeoutMillis;
@@ -130,13 +139,17 @@ public final class RingAllReduce implements AutoCloseable {
         acceptor[0].close();
         acceptor[0] = null;
       }
+      if (java.util.Arrays.stream(jvms).allMatch(jvm::equals)) {
+        return new RingAllReduce(rank, size, timeoutMillis, null, null, null,
+            SharedMemoryGroup.join(session.runId(), stageKey, size), alive);
+      }
       next = jvms[to].equals(jvm)
           ? MemoryLink.sender(new MemoryLink.Key(session.runId(), stageKey, rank, to), alive, timeoutMillis)
           : SocketLink.connect(hosts[to], ports[to], session, stageKey, rank, to, timeoutMillis, alive);
       prev = jvms[from].equals(jvm)
           ? MemoryLink.receiver(new MemoryLink.Key(session.runId(), stageKey, from, rank), alive, timeoutMillis, from)
           : SocketLink.receiver(await(fromPrevious, from, deadline, alive), rank);
-      return new RingAllReduce(rank, size, timeoutMillis, next, prev, acceptor[0]);
+      return new RingAllReduce(rank, size, timeoutMillis, next, prev, acceptor[0], null, alive);
     } catch (IOException | RuntimeException e) {
       if (acceptor[0] != null) acceptor[0].close();
       if (next != null) next.close();
@@ -174,7 +187,23 @@ public final class RingAllReduce implements AutoCloseable {
 
   /** Whether the link to the next rank, and the one from the previous rank, are in memory (for logs). */
   public String links() {
-    return size == 1 ? "none" : "to next: " + next.kind() + ", from previous: " + prev.kind();
+    if (size == 1) return "none";
+    return group != null ? "shared memory (every rank in this JVM)"
+        : "to next: " + next.kind() + ", from previous: " + prev.kind();
+  }
+
+  /**
+   * Sets {@code out[0..len)} to the sum over ranks, in rank order, of every rank's float32 {@code
+   * addend[0..len)}, the same bits as {@link #allReduce(double[], byte[])} of their float64
+   * copies; returns every rank's {@code blob}, by rank. Ranks in one JVM read each other's float32
+   * arrays directly (half the bytes, no conversion pass); a ring carries the float64 copies.
+   */
+  public byte[][] allReduce(float[] addend, int len, double[] out, byte[] blob) throws IOException {
+    if (group != null) {
+      return group.sum(rank, addend, len, out, blob, calls++, alive, System.currentTimeMillis() + timeoutMillis);
+    }
+    io.github.sparksam.backend.Float32Conversions.widen(addend, 0, out, 0, len);
+    return allReduce(out, blob);
   }
 
   /**
@@ -183,6 +212,7 @@ public final class RingAllReduce implements AutoCloseable {
    */
   public byte[][] allReduce(double[] v, byte[] blob) throws IOException {
     long seq = calls++;
+    if (group != null) return group.sum(rank, v, v.length, v, blob, seq, alive, System.currentTimeMillis() + timeoutMillis);
     byte[][] blobs = new byte[size][];
     if (rank == 0) {
       for (int i = 0; i < v.length; i++) v[i] = 0.0 + v[i];     // the driver's sum starts from +0.0
@@ -224,6 +254,7 @@ public final class RingAllReduce implements AutoCloseable {
   }
 
   @Override public void close() {
+    if (group != null) group.close(rank);
     if (listening != null) listening.close();
     if (next != null) next.close();
     if (prev != null) prev.close();

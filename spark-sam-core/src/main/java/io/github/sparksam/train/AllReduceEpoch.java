@@ -133,22 +133,24 @@ final class AllReduceEpoch {
     @Override public StepContext.Pass pass(LocalRule rule, double[] at, int epoch, int step) {
       LocalBatch batch = worker.batch(epoch, step);
       LossStats stats = new LossStats();
-      // sum is reused: a pass's sum is valid until the next pass (see StepContext.Pass)
-      if (batch.isEmpty()) {
-        java.util.Arrays.fill(sum, 0.0);
-      } else {
+      Buf grad = worker.scratch(1);
+      grad.zero(0, grad.length());
+      if (!batch.isEmpty()) {
         Buf p = worker.scratch(0);
         p.setFrom(at, 0, 0, at.length);
-        Buf grad = worker.scratch(1);
-        grad.zero(0, grad.length());
         rule.direction(worker, p, batch, grad, stats);
-        grad.copyTo(sum, 0, 0, sum.length);      // as the driver's path adds it into a zeroed array
       }
       FaultInjection.maybeFail(part, epoch, step);
       long c0 = System.nanoTime();
       byte[][] all;
+      // sum is reused: a pass's sum is valid until the next pass (see StepContext.Pass)
       try {
-        all = ring.allReduce(sum, stats.toBytes());
+        if (grad instanceof Buf.FloatBuf f) {
+          all = ring.allReduce(f.a, sum.length, sum, stats.toBytes());    // float32 addends, summed in float64
+        } else {
+          grad.copyTo(sum, 0, 0, sum.length);      // as the driver's path adds it into a zeroed array
+          all = ring.allReduce(sum, stats.toBytes());
+        }
       } catch (IOException e) {
         throw new UncheckedIOException("all-reduce of partition " + ring.rank() + " failed at epoch " + (epoch + 1)
             + ", step " + (step + 1) + ": " + e.getMessage(), e);

@@ -112,8 +112,9 @@ final class LocalStepsAggregation implements AggregationEngine {
       if (!Double.isFinite(stats.lossSum)) return new LocalResult(null, null, 0, all, "the loss is " + stats.lossSum, 0, false);
       java.util.Arrays.fill(dir, 0.0);
       grad.addTo(dir, 0, 0, dir.length, 1.0 / stats.weightSum);
-      double norm = pl.optimizerStep().apply(local, dir, pl.rates()[i], st);
-      if (!Double.isFinite(norm)) return new LocalResult(null, null, 0, all, "the gradient norm is " + norm, 0, false);
+      if (!pl.optimizerStep().apply(local, dir, pl.rates()[i], st)) {
+        return new LocalResult(null, null, 0, all, OptimizerStep.NON_FINITE_DIRECTION, 0, false);
+      }
       seen += stats.weightSum;
       all.merge(stats);
     }

@@ -41,6 +41,12 @@ class Float32ConversionsTest {
         for (int i = 0; i < ws.length; i++) {
           assertEquals(Double.doubleToRawLongBits(ws[i]), Double.doubleToRawLongBits(wv[i]), "widen, len " + len + " off " + off + " at " + i);
         }
+        double[] ss = awkwardDoubles(len + 2 * off + 1, 17L * len + off), sv = ss.clone();
+        Float32Conversions.SCALAR.addWidened(fs, off, ss, 2 * off, len);
+        v.addWidened(fs, off, sv, 2 * off, len);
+        for (int i = 0; i < ss.length; i++) {
+          assertEquals(Double.doubleToRawLongBits(ss[i]), Double.doubleToRawLongBits(sv[i]), "addWidened, len " + len + " off " + off + " at " + i);
+        }
         checked += len;
       }
     }
@@ -70,6 +76,10 @@ class Float32ConversionsTest {
 
       @Override public void widen(float[] src, int srcOff, double[] dst, int dstOff, int len) {
         Float32Conversions.SCALAR.widen(src, srcOff, dst, dstOff, len);
+      }
+
+      @Override public void addWidened(float[] src, int srcOff, double[] dst, int dstOff, int len) {
+        Float32Conversions.SCALAR.addWidened(src, srcOff, dst, dstOff, len);
       }
     };
     assertTrue(Float32Conversions.agrees(Float32Conversions.SCALAR));

@@ -69,9 +69,14 @@ class RingAllReduceTest {
     }
   }
 
+  /**
+   * Ranks in one JVM ("memory") share a {@link SharedMemoryGroup} (every rank sums itself up to 3
+   * ranks, by segments beyond); other layouts run the ring, with in-memory links between ranks of
+   * one JVM ("mixed"). Calls alternate float64 addends (summed in place) and float32 ones.
+   */
   @ParameterizedTest
-  @CsvSource({"1,memory", "2,memory", "3,memory", "5,memory", "2,tcp", "3,tcp", "5,tcp", "4,mixed", "5,mixed",
-      "3,tcp-aes", "4,mixed-aes"})
+  @CsvSource({"1,memory", "2,memory", "3,memory", "4,memory", "5,memory", "2,tcp", "3,tcp", "5,tcp", "4,mixed",
+      "5,mixed", "3,tcp-aes", "4,mixed-aes"})
   void sumsInRankOrderBitForBitAndGathersBlobs(int size, String linksAndCipher) throws Exception {
     String links = linksAndCipher.replace("-aes", "");
     java.util.function.IntFunction<String> jvmOf = switch (links) {
@@ -79,30 +84,47 @@ class RingAllReduceTest {
       case "tcp" -> r -> "jvm " + r;
       default -> r -> "jvm " + (r / 2);     // executors with two tasks each: both kinds of link in one ring
     };
-    int n = 20_000;   // more than two chunks
+    int n = 20_003;   // more than two chunks, and not a multiple of the ranks
     double[][] inputs = new double[size][n];
+    float[][] floats = new float[size][n];
     Random rnd = new Random(size);
     for (double[] v : inputs) for (int i = 0; i < n; i++) v[i] = rnd.nextGaussian() * Math.pow(10, rnd.nextInt(12) - 6);
+    for (float[] f : floats) for (int i = 0; i < n; i++) f[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(40) - 20));
     inputs[0][5] = -0.0;
+    floats[0][5] = -0.0f;
     double[] expected = new double[n];            // what the driver computes: total += v_r in partition order
     for (double[] v : inputs) for (int i = 0; i < n; i++) expected[i] += v[i];
+    double[] expectedFloats = new double[n];      // the driver adds the float64 copies of float32 sums
+    for (float[] f : floats) for (int i = 0; i < n; i++) expectedFloats[i] += (double) f[i];
     try (Rendezvous rv = rendezvous(linksAndCipher.endsWith("-aes"))) {
       List<double[][]> results = runRanks(size, 0, rv, ring -> {
-        double[][] rounds = new double[2][];
-        for (int call = 0; call < 2; call++) {         // two calls: the sequence numbers must keep step
-          double[] v = inputs[ring.rank()].clone();
-          byte[][] blobs = ring.allReduce(v, ("rank" + ring.rank() + "/" + call).getBytes(StandardCharsets.UTF_8));
+        double[][] rounds = new double[4][];
+        for (int call = 0; call < 4; call++) {         // several calls: the sequence numbers must keep step
+          byte[] blob = ("rank" + ring.rank() + "/" + call).getBytes(StandardCharsets.UTF_8);
+          double[] v;
+          byte[][] blobs;
+          if (call % 2 == 0) {
+            v = inputs[ring.rank()].clone();
+            blobs = ring.allReduce(v, blob);
+          } else {
+            float[] f = floats[ring.rank()].clone();
+            v = new double[n];
+            blobs = ring.allReduce(f, n, v, blob);
+            assertArrayEquals(floats[ring.rank()], f, "the float32 addend is left as it was");
+          }
           for (int r = 0; r < size; r++) assertEquals("rank" + r + "/" + call, new String(blobs[r], StandardCharsets.UTF_8));
           rounds[call] = v;
         }
-        assertEquals(size == 1 ? "none" : links.equals("memory") ? "to next: memory, from previous: memory"
+        assertEquals(size == 1 ? "none" : links.equals("memory") ? "shared memory (every rank in this JVM)"
             : links.equals("tcp") ? "to next: tcp, from previous: tcp" : ring.links(), ring.links());
         return rounds;
       }, jvmOf);
       for (double[][] rounds : results) {
-        for (double[] v : rounds) {
+        for (int call = 0; call < rounds.length; call++) {
+          double[] want = call % 2 == 0 ? expected : expectedFloats;
           for (int i = 0; i < n; i++) {
-            assertEquals(Double.doubleToRawLongBits(expected[i]), Double.doubleToRawLongBits(v[i]), "element " + i);
+            assertEquals(Double.doubleToRawLongBits(want[i]), Double.doubleToRawLongBits(rounds[call][i]),
+                "call " + call + ", element " + i);
           }
         }
       }

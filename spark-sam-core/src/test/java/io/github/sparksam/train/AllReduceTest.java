@@ -73,6 +73,27 @@ class AllReduceTest extends SparkTestBase {
     }
   }
 
+  /**
+   * float32 gradients go to the collective as they are (tasks of one JVM read each other's float32
+   * arrays; 2 ranks each sum the whole vector, 4 sum a segment each): still the driver's bits.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {2, 4})
+  void float32GradientsGiveTheDriversWeightsBitForBit(int partitions) {
+    Dataset<Row> d = data();
+    Map<String, SharpnessAwareClassifier> rules = Map.of(
+        "sgd", est("none", partitions).setPrecision("float32"),
+        "m-SAM", est("sam", partitions).setPrecision("float32").setPerturbation("partition").setMicroBatchSize(5)
+            .setRho(0.05),
+        "MESA", est("mesa", partitions).setPrecision("float32").setKlStartEpoch(0).setEmaDecay(0.9));
+    for (Map.Entry<String, SharpnessAwareClassifier> r : rules.entrySet()) {
+      SharpnessAwareClassificationModel driver = r.getValue().fit(d);
+      SharpnessAwareClassificationModel ring = r.getValue().copy(new org.apache.spark.ml.param.ParamMap())
+          .setAggregation("allReduce").fit(d);
+      assertSameRun(driver, ring, r.getKey() + " in float32 with " + partitions + " partitions");
+    }
+  }
+
   @Test
   void aFailedTaskRestartsTheEpochAndGivesTheSameWeights() {
     Dataset<Row> d = data();
