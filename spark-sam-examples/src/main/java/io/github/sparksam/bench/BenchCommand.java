@@ -89,6 +89,10 @@ public class BenchCommand implements Callable<Integer> {
   double lrReg = 1e-4;
   @Option(names = "--epochs", description = "Default: ${DEFAULT-VALUE}") int epochs = 3;
   @Option(names = "--repeats", description = "Runs per case. Default: ${DEFAULT-VALUE}") int repeats = 3;
+  @Option(names = "--rounds", description = "Runs the list of cases this many times, one after the other (each "
+      + "time with --repeats runs per case), and pools the runs: with --repeats 1 the cases alternate, so that a "
+      + "machine whose speed drifts (a shared host) slows every case alike. Default: ${DEFAULT-VALUE}")
+  int rounds = 1;
   @Option(names = "--limit", description = "Training rows; 0 = all. Default: ${DEFAULT-VALUE}") int limit = 0;
   @Option(names = "--batch-size", description = "Default: ${DEFAULT-VALUE}") int batchSize = 128;
   @Option(names = "--lr", description = "Default: ${DEFAULT-VALUE}") double lr = 0.1;
@@ -123,6 +127,14 @@ public class BenchCommand implements Callable<Integer> {
   /** One case's runs. */
   record CaseResult(String name, String description, List<double[]> epochSeconds, List<double[]> testAccuracy,
                     long stepsPerEpoch, String note) {
+    /** This case's runs and {@code later}'s (another round of the same case). */
+    CaseResult pooledWith(CaseResult later) {
+      List<double[]> s = new ArrayList<>(epochSeconds), a = new ArrayList<>(testAccuracy);
+      s.addAll(later.epochSeconds());
+      a.addAll(later.testAccuracy());
+      return new CaseResult(name, description, s, a, stepsPerEpoch, note != null ? note : later.note());
+    }
+
     BenchStats perEpoch() {
       double[] med = epochSeconds.stream().mapToDouble(e -> BenchStats.of(BenchStats.steadyEpochs(e)).median()).toArray();
       return BenchStats.of(med);
@@ -162,7 +174,9 @@ public class BenchCommand implements Callable<Integer> {
     for (String c : run) {
       if (!ALL_CASES.contains(c)) throw new IllegalArgumentException("--cases: unknown case '" + c + "'; valid: " + ALL_CASES);
     }
-    if (epochs < 1 || repeats < 1) throw new IllegalArgumentException("--epochs and --repeats must be >= 1");
+    if (epochs < 1 || repeats < 1 || rounds < 1) {
+      throw new IllegalArgumentException("--epochs, --repeats and --rounds must be >= 1");
+    }
     if (limit < 0) throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
     if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
     if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("--lr must be > 0, got " + lr);
@@ -215,16 +229,18 @@ public class BenchCommand implements Callable<Integer> {
         bytesPerRow.put(f, cachedBytesPerRow(trainF, parts, spark));
         console.printf("spark-sam bench: %dx rows: %.0f cached bytes per row%n", f, bytesPerRow.get(f));
       }
-      for (String c : run) {
+      for (int round = 0; round < rounds; round++) for (String c : run) {
         boolean ours = !c.equals("plain") && !c.startsWith("mllib") && !c.startsWith("torch");  // #14: torch-cnn
         if (f != 1 && !ours) continue;        // the baselines run on 1x only
         String name = scaling && ours ? c + "@" + f + "x" : c;
-        console.printf("spark-sam bench: %s ...%n", name);
+        console.printf("spark-sam bench: %s%s ...%n", name, rounds == 1 ? "" : " (round " + (round + 1) + "/" + rounds + ")");
         console.flush();
         CaseResult r = runCase(c, trainF, test, localTrain, localTest, mlp, steps * f, parts, spark);
         if (r != null) {
           r = new CaseResult(name, r.description() + (f == 1 ? "" : ", training set replicated " + f + "x"),
               r.epochSeconds(), r.testAccuracy(), r.stepsPerEpoch(), r.note());
+          CaseResult before = results.get(name);
+          if (before != null) r = before.pooledWith(r);
           results.put(name, r);
           console.printf("spark-sam bench: %s: per epoch %s s, final test accuracy %.4f%s%n", name, r.perEpoch(),
               r.finalAccuracy(), r.note() == null ? "" : " (" + r.note() + ")");
@@ -488,14 +504,14 @@ public class BenchCommand implements Callable<Integer> {
     ObjectNode cfg = root.putObject("config");
     cfg.set("hidden", json.valueToTree(hidden));
     cfg.put("master", spark.sparkContext().master()).put("partitions", parts).put("epochs", epochs).put("repeats", repeats)
-        .put("limit", limit).put("batchSize", batchSize).put("lr", lr).put("localSteps", localSteps).put("quick", quick)
+        .put("rounds", rounds).put("limit", limit).put("batchSize", batchSize).put("lr", lr).put("localSteps", localSteps).put("quick", quick)
         .put("seed", seed).put("targetAccuracy", target);
     root.put("blas", blas);
     ArrayNode arr = root.putArray("cases");
     StringBuilder md = new StringBuilder();
-    md.append(String.format(Locale.ROOT, "master %s, %d partitions, MLP %s, batch %d, lr %s, %d epochs x %d runs, BLAS %s; "
-        + "target test accuracy %.4f%n%n", spark.sparkContext().master(), parts, mlpShape(), batchSize, lr, epochs, repeats,
-        blas, target));
+    md.append(String.format(Locale.ROOT, "master %s, %d partitions, MLP %s, batch %d, lr %s, %d epochs x %d runs%s, BLAS %s; "
+        + "target test accuracy %.4f%n%n", spark.sparkContext().master(), parts, mlpShape(), batchSize, lr, epochs,
+        repeats * rounds, rounds == 1 ? "" : " (" + rounds + " rounds of the cases in turn)", blas, target));
     md.append("| case | s/epoch median [min-max] | steps/s | final test acc | time to target (s) | x plain | x sgd "
         + "(same aggregation) | x torch |\n");
     md.append("|---|---|---|---|---|---|---|---|\n");
