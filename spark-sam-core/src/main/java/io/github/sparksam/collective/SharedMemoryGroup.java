@@ -165,6 +165,7 @@ final class SharedMemoryGroup {
         throw new IOException("interrupted while waiting for the other ranks in this JVM");
       }
     }
+    waiting.set(rank, null);
   }
 
   /**

@@ -186,6 +186,44 @@ class RingAllReduceTest {
     }
   }
 
+  /** Ranks of one JVM wait in a {@link SharedMemoryGroup}: a newer stage attempt ends their wait at once. */
+  @Test
+  void aWaitInSharedMemoryEndsWhenANewerStageAttemptStarts() throws Exception {
+    try (Rendezvous rv = rendezvous(false)) {
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      try {
+        // attempt 0: rank 0 waits in the collective, rank 1 joined but hangs before its call (a stuck task)
+        Future<String> waiting = pool.submit(() -> {
+          try (RingAllReduce ring = join(rv.address(), 0, 0, 2, 60_000, () -> true, "jvm")) {
+            ring.allReduce(new float[10], 10, new double[10], new byte[0]);
+            return "returned";
+          }
+        });
+        pool.submit(() -> {
+          try (RingAllReduce ring = join(rv.address(), 0, 1, 2, 60_000, () -> true, "jvm")) {
+            release.await();
+          }
+          return null;
+        });
+        Thread.sleep(300);
+        long t0 = System.nanoTime();
+        List<Double> sums = runRanks(2, 1, rv, ring -> {
+          double[] out = new double[1];
+          ring.allReduce(new float[] {ring.rank() + 1f}, 1, out, new byte[0]);
+          return out[0];
+        });
+        assertEquals(List.of(3.0, 3.0), sums);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(5, TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof IOException && e.getCause().getMessage().contains("replaced"), e.toString());
+        assertTrue((System.nanoTime() - t0) / 1e9 < 5, "took " + (System.nanoTime() - t0) / 1e9 + " s");
+      } finally {
+        release.countDown();
+        pool.shutdownNow();
+      }
+    }
+  }
+
   @Test
   void aTaskWithAnotherSecretIsRejected() throws Exception {
     try (Rendezvous rv = rendezvous(false)) {
