@@ -23,8 +23,10 @@ import java.util.function.BooleanSupplier;
  * latency grows with {@code size} only by a chunk per hop.
  *
  * <p><b>Links.</b> Neighbours in different JVMs talk over TCP ({@link SocketLink}); neighbours in
- * the same JVM (local mode, or an executor with several cores) hand chunks over in memory
- * ({@link MemoryLink}). The order of the additions is the same either way.
+ * the same JVM (an executor with several cores) hand chunks over in memory ({@link MemoryLink}).
+ * When every rank runs in this JVM (local mode, a single executor) there is no ring: the ranks read
+ * each other's addends through a {@link SharedMemoryGroup}. The order of the additions is the same
+ * every way.
  *
  * <p><b>Security.</b> Every connection, to the rendezvous and between neighbours, proves the fit's
  * secret both ways before any payload ({@link Handshake}), and is encrypted with AES-GCM when Spark
