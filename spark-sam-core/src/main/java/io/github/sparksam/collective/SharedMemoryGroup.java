@@ -37,6 +37,9 @@ final class SharedMemoryGroup {
   private record Key(String token, long stageKey) {}
 
   private static final ConcurrentHashMap<Key, SharedMemoryGroup> GROUPS = new ConcurrentHashMap<>();
+  private static final int NOBODY_LEFT = -1;
+  /** The fit ended or a newer attempt of the stage started. */
+  private static final int REPLACED = -2;
 
   private final Key key;
   private final int size;
@@ -50,7 +53,8 @@ final class SharedMemoryGroup {
    */
   private double[] segmentSums = new double[0];
   private final AtomicLong arrivals = new AtomicLong();
-  private volatile int left = -1;
+  /** {@link #NOBODY_LEFT}, {@link #REPLACED}, or the rank that left. */
+  private volatile int left = NOBODY_LEFT;
   private int closed;
 
   private SharedMemoryGroup(Key key, int size) {
@@ -65,7 +69,7 @@ final class SharedMemoryGroup {
   static SharedMemoryGroup join(String token, long stageKey, int size) {
     GROUPS.entrySet().removeIf(e -> {
       boolean stale = e.getKey().token().equals(token) && e.getKey().stageKey() < stageKey;
-      if (stale) e.getValue().leave(-2);
+      if (stale) e.getValue().leave(REPLACED);
       return stale;
     });
     return GROUPS.computeIfAbsent(new Key(token, stageKey), k -> new SharedMemoryGroup(k, size));
@@ -76,7 +80,7 @@ final class SharedMemoryGroup {
     int[] n = {0};
     GROUPS.entrySet().removeIf(e -> {
       if (!e.getKey().token().equals(token)) return false;
-      e.getValue().leave(-2);
+      e.getValue().leave(REPLACED);
       n[0]++;
       return true;
     });
@@ -84,8 +88,6 @@ final class SharedMemoryGroup {
   }
 
   static int open() { return GROUPS.size(); }
-
-  int size() { return size; }
 
   /**
    * Rank {@code rank}'s call: {@code out[0..len)} becomes the rank-order sum of every rank's {@code
@@ -155,8 +157,8 @@ final class SharedMemoryGroup {
       }
       waiting.set(rank, Thread.currentThread());     // then re-read arrivals: the last arriver unparks after its increment
       if (arrivals.get() >= target) break;
-      if (left != -1) {
-        throw new IOException(left == -2 ? "the stage attempt was replaced or the fit ended"
+      if (left != NOBODY_LEFT) {
+        throw new IOException(left == REPLACED ? "the stage attempt was replaced or the fit ended"
             : "rank " + left + " left the all-reduce");
       }
       RingAllReduce.check(deadline, alive, "the other ranks in this JVM");

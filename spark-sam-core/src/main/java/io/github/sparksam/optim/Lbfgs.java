@@ -79,7 +79,7 @@ public final class Lbfgs {
     BreezeDiffFunction fn = new BreezeDiffFunction((w, g) -> {
       double v = f.valueAndGradient(w, g);
       evaluations[0]++;
-      if (!Double.isFinite(v) || !allFinite(g)) {
+      if (!Double.isFinite(v) || !GradientClipping.allFinite(g)) {
         throw new ArithmeticException("L-BFGS: the objective or its gradient is not finite at evaluation "
             + evaluations[0] + " (value " + v + ")");
       }
@@ -108,11 +108,6 @@ public final class Lbfgs {
     double[] out = new double[v.length()];
     for (int i = 0; i < out.length; i++) out[i] = data[v.offset() + i * v.stride()];
     return out;
-  }
-
-  private static boolean allFinite(double[] a) {
-    for (double x : a) if (!Double.isFinite(x)) return false;
-    return true;
   }
 
   static double norm(double[] a) {

@@ -41,24 +41,14 @@ final class OptimizerStep implements Serializable {
       WeightDecay.addTo(params, direction, l2, mask);
     }
     boolean finite = maxGradNorm > 0 && Double.isFinite(maxGradNorm)
-        ? Double.isFinite(GradientClipping.clipByGlobalNorm(direction, maxGradNorm)) : allFinite(direction);
+        ? Double.isFinite(GradientClipping.clipByGlobalNorm(direction, maxGradNorm))
+        : GradientClipping.allFinite(direction);
     if (finite) optimizer.step(params, direction, lr, state);
     return finite;
   }
 
   /** What stops a step whose direction {@link #apply} refused. */
   static final String NON_FINITE_DIRECTION = "the gradient has a NaN or infinite entry";
-
-  /**
-   * Whether every entry is finite: one pass that the JIT vectorizes (an exponent of all ones, NaN
-   * or infinity, carries into the sign bit when 1 is added to it), about twice as fast as the
-   * BLAS norm this check used to take, once per step on every replica.
-   */
-  static boolean allFinite(double[] v) {
-    long carries = 0;
-    for (double x : v) carries |= (Double.doubleToRawLongBits(x) & 0x7ff0_0000_0000_0000L) + 0x0010_0000_0000_0000L;
-    return carries >= 0;
-  }
 
   /**
    * Finishes a synchronous step (on the driver or in an all-reduce task): stops with a

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.sparksam.nn.Network;
+import io.github.sparksam.optim.GradientClipping;
 import io.github.sparksam.optim.OptimizerState;
 import io.github.sparksam.optim.Sgd;
 import org.junit.jupiter.api.Test;
@@ -16,17 +17,17 @@ class OptimizerStepTest {
   @Test
   void allFiniteFindsEveryNaNAndInfinityAtEveryPositionAndNothingElse() {
     double[] finite = {0.0, -0.0, Double.MAX_VALUE, -Double.MAX_VALUE, Double.MIN_VALUE, -Double.MIN_NORMAL, 1e-310, 1.0};
-    assertTrue(OptimizerStep.allFinite(new double[0]));
+    assertTrue(GradientClipping.allFinite(new double[0]));
     for (int n : new int[] {1, 7, 8, 9, 33, 1000}) {
       double[] v = new double[n];
       for (int i = 0; i < n; i++) v[i] = finite[i % finite.length];
-      assertTrue(OptimizerStep.allFinite(v), "finite, n " + n);
+      assertTrue(GradientClipping.allFinite(v), "finite, n " + n);
       for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
           Double.longBitsToDouble(0xfff8_0000_0000_0001L)}) {
         for (int at : new int[] {0, n / 2, n - 1}) {
           double[] w = v.clone();
           w[at] = bad;
-          assertFalse(OptimizerStep.allFinite(w), bad + " at " + at + " of " + n);
+          assertFalse(GradientClipping.allFinite(w), bad + " at " + at + " of " + n);
         }
       }
     }
