@@ -45,11 +45,7 @@ public abstract class CpuBackend implements ComputeBackend {
   @Override public void addRowSums(Buf delta, int rows, int cols, Buf out, int outOff) {
     double[] s = new double[rows];
     if (delta instanceof Buf.FloatBuf df) {
-      float[] d = df.a;
-      for (int j = 0; j < cols; j++) {
-        int o = j * rows;
-        for (int r = 0; r < rows; r++) s[r] += d[o + r];
-      }
+      Float32Kernels.addRowSums(df.a, rows, cols, s);
     } else if (delta instanceof Buf.DoubleBuf dd) {
       double[] d = dd.a;
       for (int j = 0; j < cols; j++) {
@@ -159,8 +155,7 @@ public abstract class CpuBackend implements ComputeBackend {
         for (int s = 0; s < segs; s++) {
           int o = src[s];
           if (o < 0) continue;
-          int d = cb + dst[s], l = len[s], t = xb + o;
-          for (int k = 0; k < l; k++) da[t + k] += ca[d + k];
+          Float32Kernels.addTo(ca, cb + dst[s], da, xb + o, len[s]);
         }
       }
     } else {
@@ -191,23 +186,7 @@ public abstract class CpuBackend implements ComputeBackend {
         for (int p = 0; p < positions; p++) {
           int yb = (j * positions + p) * c, fb = p * c * kk;
           if (g.channelsLast) {
-            boolean first = true;
-            for (int r = 0; r < kk; r++) {
-              int o = f[fb + r];                  // channel 0 of entry r; channel ch is at o + ch
-              if (o < 0) continue;
-              int xo = xb + o;
-              if (first) {
-                for (int ch = 0; ch < c; ch++) { ya[yb + ch] = xa[xo + ch]; argmax[yb + ch] = xo + ch; }
-                first = false;
-              } else {
-                for (int ch = 0; ch < c; ch++) {            // branch-free: a select and a max
-                  float v = xa[xo + ch], cur = ya[yb + ch];
-                  argmax[yb + ch] = v > cur ? xo + ch : argmax[yb + ch];
-                  ya[yb + ch] = Math.max(v, cur);
-                }
-              }
-            }
-            if (first) for (int ch = 0; ch < c; ch++) { ya[yb + ch] = Float.NEGATIVE_INFINITY; argmax[yb + ch] = -1; }
+            Float32Kernels.maxPoolChannels(xa, xb, f, fb, kk, c, ya, yb, argmax);
           } else {
             for (int ch = 0; ch < c; ch++) {
               int cb = fb + ch * kk, best = -1;
@@ -317,25 +296,10 @@ public abstract class CpuBackend implements ComputeBackend {
       blas().sgemm(t(transA), t(transB), m, n, k, (float) alpha, a(a), aOff, lda, a(b), bOff, ldb, (float) beta, a(c), cOff, ldc);
     }
 
-    // relu: branch-free bit masks (a data-dependent branch mispredicts on about half the values),
-    // exactly the comparisons' results: x < 0 -> +0 (NaN and -0 kept); delta zeroed where a <= 0
-    @Override public void relu(Buf z, int len) {
-      float[] x = a(z);
-      for (int i = 0; i < len; i++) {
-        int b = Float.floatToRawIntBits(x[i]), abs = b & 0x7fffffff;
-        int negative = (b >> 31) & (-abs >> 31) & ~((0x7f800000 - abs) >> 31);   // sign set, nonzero, not NaN
-        x[i] = Float.intBitsToFloat(b & ~negative);
-      }
-    }
+    // relu: exactly the comparisons' results: x < 0 -> +0 (NaN and -0 kept); delta zeroed where a <= 0
+    @Override public void relu(Buf z, int len) { Float32Kernels.relu(a(z), len); }
 
-    @Override public void reluBackward(Buf a, Buf delta, int len) {
-      float[] x = a(a), d = a(delta);
-      for (int i = 0; i < len; i++) {
-        int b = Float.floatToRawIntBits(x[i]), abs = b & 0x7fffffff;
-        int keep = ((b | -b) >> 31) & (~(b >> 31) | ((0x7f800000 - abs) >> 31));  // nonzero, and positive or NaN
-        d[i] = Float.intBitsToFloat(Float.floatToRawIntBits(d[i]) & keep);
-      }
-    }
+    @Override public void reluBackward(Buf a, Buf delta, int len) { Float32Kernels.reluBackward(a(a), a(delta), len); }
 
     @Override public void tanh(Buf z, int len) {
       float[] x = a(z);

@@ -133,12 +133,12 @@ public final class Conv2dLayer extends Layer {
 
   /**
    * {@code grad_K += d * im2col(x)^T}, summed over the tiles, then added in the parameter order; with
-   * {@code biasToo} also {@code grad_b += d * 1} (a GEMM with a ones vector, per tile).
+   * {@code biasToo} also {@code grad_b += d * 1}, each filter's sum over the block's rows and positions
+   * (in float64, {@link ComputeBackend#addRowSums}).
    */
   private void kernelGradient(ComputeBackend be, Buf x, Buf d, int n, boolean biasToo, Buf grad, LayerBuffers s) {
     int patch = g.patch(), t = tile(n, s), p = g.positions();
     Buf acc = s.scratch(be, KERNEL_GRAD, filters * patch);
-    Buf ones = biasToo ? s.ones(be, p * t) : null;
     Buf kept = s.keptFor(x, n);          // the forward's im2col of x, if it kept it
     for (int r0 = 0; r0 < n; r0 += t) {
       int m = Math.min(t, n - r0), co = 0;
@@ -151,8 +151,8 @@ public final class Conv2dLayer extends Layer {
       }
       be.gemm(false, true, filters, patch, p * m, 1.0, d, r0 * outPerRow(), filters, cols, co, patch, r0 == 0 ? 0.0 : 1.0,
           acc, 0, filters);
-      if (biasToo) be.gemm(false, false, filters, 1, p * m, 1.0, d, r0 * outPerRow(), filters, ones, 0, p * m, 1.0, grad, bOff, filters);
     }
+    if (biasToo) be.addRowSums(d, filters, p * n, grad, bOff);     // d's block starts at 0
     int[] order = g.patchOrder();
     for (int i = 0; i < patch; i++) {
       int to = kOff + filters * order[i], from = filters * i;

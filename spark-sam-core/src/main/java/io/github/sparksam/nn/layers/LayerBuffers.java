@@ -14,7 +14,6 @@ public final class LayerBuffers {
   final Buf cols;
   final int[] indices;
   private final Buf[] scratch = new Buf[4];
-  private Buf ones;
   private Buf kept;
   private Buf keptInput;
   private int keptRows;
@@ -53,14 +52,4 @@ public final class LayerBuffers {
    * forward read: a layer's input changes only by the previous layer's forward), else null.
    */
   Buf keptFor(Buf input, int rows) { return input != null && input == keptInput && rows == keptRows ? kept : null; }
-
-  /** A buffer of at least {@code len} ones, kept for the next call. */
-  Buf ones(ComputeBackend be, int len) {
-    if (ones == null || ones.length() < len) {
-      ones = be.allocate(len);
-      double[] one = {1.0};
-      for (int i = 0; i < len; i++) ones.setFrom(one, 0, i, 1);
-    }
-    return ones;
-  }
 }
