@@ -77,12 +77,13 @@ final class AllReduceAggregation implements AggregationEngine {
       bc.destroy();
     }
     AllReduceEpoch.Result carrier = null;
-    double collective = 0, busiest = 0;
+    double collective = 0, busiest = 0, busiestCpu = Double.NaN;
     for (AllReduceEpoch.Result r : parts) {
       t.account(r.rank(), 0, r.freshWorker(), epoch, firstStep);
       if (r.diverged() != null) throw r.diverged();
       if (r.rank() == 0) carrier = r;
       collective = Math.max(collective, r.collectiveSeconds());
+      if (r.seconds() >= busiest) busiestCpu = r.cpuSeconds();
       busiest = Math.max(busiest, r.seconds());
     }
     int stageAttempt = parts.get(0).stageAttempt();
@@ -96,8 +97,9 @@ final class AllReduceAggregation implements AggregationEngine {
     t.state = carrier.state();
     t.epochStats = carrier.epochStats();
     t.rule = carrier.rule();
-    LOG.info(String.format(Locale.ROOT, "spark-sam: all-reduce epoch %d: tasks busy up to %.3f s, of which %.3f s in "
-        + "the collective (including waits for the slowest task)", epoch + 1, busiest, collective));
+    LOG.info(String.format(Locale.ROOT, "spark-sam: all-reduce epoch %d: tasks busy up to %.3f s (that task on a core "
+        + "for %.3f s), of which %.3f s in the collective (including waits for the slowest task)", epoch + 1, busiest,
+        busiestCpu, collective));
     return n;
   }
 }

@@ -46,7 +46,7 @@ final class AllReduceEpoch {
    */
   record Result(int rank, int stageAttempt, boolean freshWorker, double[] params, OptimizerState state,
                 LossStats epochStats, UpdateRule rule, TrainingDivergedException diverged, double seconds,
-                double collectiveSeconds) implements Serializable {}
+                double collectiveSeconds, double cpuSeconds) implements Serializable {}
 
   /** A serializable Scala function, for {@code RDDBarrier.mapPartitions}. */
   private interface PartitionFn<T, U>
@@ -72,7 +72,7 @@ final class AllReduceEpoch {
   private static Result runTask(DistributedTrainer.Setup setup, BlockedPartition p, Payload pl) {
     BarrierTaskContext tc = BarrierTaskContext.get();
     int rank = tc.partitionId(), size = tc.getTaskInfos().length, attempt = tc.stageAttemptNumber();
-    long t0 = System.nanoTime();
+    long t0 = System.nanoTime(), cpu0 = threadCpuNanos();
     PartitionWorker w = setup.worker(p);
     boolean fresh = w.takeFresh();
     UpdateRule rule;
@@ -91,7 +91,8 @@ final class AllReduceEpoch {
         try {
           rule.step(ctx);
         } catch (TrainingDivergedException e) {
-          return new Result(rank, attempt, fresh, null, null, null, null, e, seconds(t0), replica.collectiveNanos / 1e9);
+          return new Result(rank, attempt, fresh, null, null, null, null, e, seconds(t0), replica.collectiveNanos / 1e9,
+              cpuSeconds(cpu0));
         }
         if (!ctx.updated()) throw new IllegalStateException("rule " + rule.name() + " did not apply an update");
       }
@@ -101,10 +102,25 @@ final class AllReduceEpoch {
     }
     boolean carries = rank == 0;
     return new Result(rank, attempt, fresh, carries ? replica.params : null, carries ? replica.state : null,
-        carries ? replica.epochStats : null, carries ? rule : null, null, seconds(t0), replica.collectiveNanos / 1e9);
+        carries ? replica.epochStats : null, carries ? rule : null, null, seconds(t0), replica.collectiveNanos / 1e9,
+        cpuSeconds(cpu0));
   }
 
   private static double seconds(long t0) { return (System.nanoTime() - t0) / 1e9; }
+
+  /**
+   * This thread's CPU time, or -1 where the JVM does not measure it. Set against the wall-clock time
+   * of a task, it tells time on a core from time waiting for one (other threads, other JVMs).
+   */
+  private static long threadCpuNanos() {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    return mx.isCurrentThreadCpuTimeSupported() ? mx.getCurrentThreadCpuTime() : -1;
+  }
+
+  private static double cpuSeconds(long cpu0) {
+    long now = threadCpuNanos();
+    return cpu0 < 0 || now < 0 ? Double.NaN : (now - cpu0) / 1e9;
+  }
 
   /** One task's copy of the training state, and the step engine the rule drives. */
   private static final class Replica implements StepEngine {
