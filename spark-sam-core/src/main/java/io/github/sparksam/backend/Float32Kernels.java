@@ -7,9 +7,10 @@ package io.github.sparksam.backend;
  * JDK 17's compiler does not vectorize their scalar loops (the bit masks of ReLU, the select of
  * pooling), and on the default network they took about as long as the matrix products. Where the
  * JVM has the Vector API and vectors of at least 256 bits, {@link VectorFloat32Kernels} does them
- * several values at a time; otherwise the scalar loops below run. Both give the same bits: every
- * result is a selection, a maximum or one rounded addition per value, checked at start-up
- * ({@link #agrees}) on values that trip such code up (signed zeros, NaN, infinities).
+ * several values at a time; otherwise the scalar loops below run. Both give the same bits (a NaN's
+ * bits aside, which Java leaves unspecified): every result is a selection, a maximum or one rounded
+ * addition per value in the same order, checked at start-up ({@link #agrees}) on values that trip
+ * such code up (signed zeros, NaN, infinities).
  */
 public final class Float32Kernels {
   private Float32Kernels() {}
@@ -120,7 +121,7 @@ public final class Float32Kernels {
 
   private static final Kernel KERNEL = pick();
 
-  /** A self-check of every kernel against the scalar loops on {@link #AWKWARD} values, bit for bit. */
+  /** A self-check of every kernel against the scalar loops on {@link #AWKWARD} values, bit for bit (any NaN for a NaN). */
   static boolean agrees(Kernel k) {
     int n = 3 * AWKWARD.length + 5;
     float[] a = new float[n], d = new float[n];
@@ -154,15 +155,28 @@ public final class Float32Kernels {
       SCALAR.addRowSums(x, c, 4, sum1);
       k.addRowSums(x, c, 4, sum2);
       for (int r = 0; r < c; r++) {
-        if (Double.doubleToRawLongBits(sum1[r]) != Double.doubleToRawLongBits(sum2[r])) return false;
+        if (!same(sum1[r], sum2[r])) return false;
       }
     }
     return true;
   }
 
+  /**
+   * The same values bit for bit, except that any NaN equals any NaN: the bits of a NaN that an
+   * addition creates (infinity minus infinity) or passes on depend on the instruction and the operand
+   * order, and Java leaves them unspecified.
+   */
   private static boolean sameBits(float[] p, float[] q) {
-    for (int i = 0; i < p.length; i++) if (Float.floatToRawIntBits(p[i]) != Float.floatToRawIntBits(q[i])) return false;
+    for (int i = 0; i < p.length; i++) if (!same(p[i], q[i])) return false;
     return true;
+  }
+
+  static boolean same(float a, float b) {
+    return Float.floatToRawIntBits(a) == Float.floatToRawIntBits(b) || Float.isNaN(a) && Float.isNaN(b);
+  }
+
+  static boolean same(double a, double b) {
+    return Double.doubleToRawLongBits(a) == Double.doubleToRawLongBits(b) || Double.isNaN(a) && Double.isNaN(b);
   }
 
   /** Which implementation runs (for logs): {@code vector (N-bit)} or {@code scalar}. */
