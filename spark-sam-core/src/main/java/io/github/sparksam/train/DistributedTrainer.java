@@ -517,7 +517,8 @@ public final class DistributedTrainer {
     List<String[]> seen;
     try {
       seen = data.map(p -> new String[] {BlasInfo.describe() + ", float32 conversions: "
-          + io.github.sparksam.backend.Float32Conversions.implementation(), ComputeBackends.forTask(mode, prec).description()})
+          + io.github.sparksam.backend.Float32Conversions.implementation() + ", float32 kernels: "
+          + io.github.sparksam.backend.Float32Kernels.implementation(), ComputeBackends.forTask(mode, prec).description()})
           .collect();
     } catch (Exception e) {          // SparkException is checked in Java's eyes but thrown by Scala code
       for (Throwable t = e; t != null; t = t.getCause()) {
