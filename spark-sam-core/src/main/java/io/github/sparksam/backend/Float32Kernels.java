@@ -30,8 +30,9 @@ public final class Float32Kernels {
      * Max pooling of one output position over {@code c} channels of HWC input: window entry
      * {@code r < kk} starts at {@code x[xb + field[fb + r]]} (skipped where {@code field} is negative,
      * in the zero padding). {@code y[yb + ch]} gets the maximum ({@code Math.max} of the entry and the
-     * maximum so far, in window order) and {@code argmax[yb + ch]} the index of the first entry that
-     * was strictly greater than all before it; with no entry, -infinity and -1.
+     * maximum so far, in window order) and {@code argmax[yb + ch]} the index of the last entry that was
+     * strictly greater than the maximum before it (without NaN: the first entry holding the maximum);
+     * with no entry, -infinity and -1.
      */
     void maxPoolChannels(float[] x, int xb, int[] field, int fb, int kk, int c, float[] y, int yb, int[] argmax);
 
