@@ -67,6 +67,36 @@ public interface ComputeBackend extends Serializable {
   void col2im(Buf cols, int n, Conv2dGeometry g, Buf dx, int row0);
 
   /**
+   * Whether {@link #convolveDirect} and {@link #kernelGradientDirect} run for this geometry and
+   * number of filters, and beat im2col + GEMM: NCHW input (the network's input, few channels).
+   * Default: no.
+   */
+  default boolean directConvolution(Conv2dGeometry g, int filters) { return false; }
+
+  /** Copies {@code n} NCHW rows of {@code x} into {@code padded} ({@link Conv2dGeometry#paddedSize()} values a row), zero borders included. */
+  default void padRows(Buf x, int n, Conv2dGeometry g, Buf padded) {
+    throw new UnsupportedOperationException("no direct convolution on " + this);
+  }
+
+  /**
+   * Direct convolution of {@code n} padded rows ({@link #padRows}): {@code y} (HWC, {@code P filters}
+   * per row) {@code = K * x + b} for the kernel ({@code filters x patch}, column-major) at {@code kOff}
+   * and the bias at {@code bOff} of {@code w}, or {@code y += K * x} where {@code bOff < 0}. Only where
+   * {@link #directConvolution}.
+   */
+  default void convolveDirect(Buf padded, int n, Conv2dGeometry g, Buf w, int kOff, int bOff, int filters, Buf y) {
+    throw new UnsupportedOperationException("no direct convolution on " + this);
+  }
+
+  /**
+   * Sets {@code acc[0, filters * patch)} to the kernel gradient {@code dy * x^T} of {@link #convolveDirect}
+   * over {@code n} padded rows. Only where {@link #directConvolution}.
+   */
+  default void kernelGradientDirect(Buf padded, Buf dy, int n, Conv2dGeometry g, int filters, Buf acc) {
+    throw new UnsupportedOperationException("no direct convolution on " + this);
+  }
+
+  /**
    * Max pooling per channel: {@code y} (HWC, {@code P C} per row) and, for each output, the index
    * into {@code x} of its maximum (first on ties), which backward and the R-operator reuse.
    */

@@ -33,6 +33,8 @@ public final class Conv2dGeometry implements Serializable {
   private transient volatile int[] field;
   private transient volatile int[] order;
   private transient volatile int[][] runs;
+  private transient volatile int[] paddedOffsets;
+  private transient volatile int[] corners;
 
   public Conv2dGeometry(int channels, int height, int width, int kernelH, int kernelW, int stride, int pad,
                         boolean channelsLast) {
@@ -117,6 +119,51 @@ public final class Conv2dGeometry implements Serializable {
     }
     order = o;
     return o;
+  }
+
+  /** Height of the zero-padded input: {@code height + 2 pad}. */
+  public int paddedHeight() { return height + 2 * pad; }
+
+  /** Width of the zero-padded input: {@code width + 2 pad}. */
+  public int paddedWidth() { return width + 2 * pad; }
+
+  /** Values of one zero-padded NCHW input row: {@code channels * paddedHeight() * paddedWidth()}. */
+  public int paddedSize() { return channels * paddedHeight() * paddedWidth(); }
+
+  /**
+   * For direct convolution of zero-padded NCHW input: entry {@code r} (window order {@code (c, ky, kx)})
+   * is the offset of the window's entry {@code r} from its top-left corner in a padded row,
+   * {@code (c * paddedHeight() + ky) * paddedWidth() + kx}. Output position {@code (oy, ox)} has its
+   * corner at {@code oy * stride * paddedWidth() + ox * stride}. Built once.
+   */
+  public int[] paddedOffsets() {
+    int[] o = paddedOffsets;
+    if (o != null) return o;
+    o = new int[patch()];
+    int ph = paddedHeight(), pw = paddedWidth();
+    for (int c = 0; c < channels; c++) {
+      for (int ky = 0; ky < kernelH; ky++) {
+        for (int kx = 0; kx < kernelW; kx++) o[(c * kernelH + ky) * kernelW + kx] = (c * ph + ky) * pw + kx;
+      }
+    }
+    paddedOffsets = o;
+    return o;
+  }
+
+  /**
+   * For direct convolution of zero-padded input: entry {@code p} is where output position {@code p}
+   * ({@code oy * outW + ox}) has its window's top-left corner in a padded row,
+   * {@code oy * stride * paddedWidth() + ox * stride}. Built once.
+   */
+  public int[] paddedCorners() {
+    int[] c = corners;
+    if (c != null) return c;
+    c = new int[positions()];
+    for (int oy = 0; oy < outH; oy++) {
+      for (int ox = 0; ox < outW; ox++) c[oy * outW + ox] = oy * stride * paddedWidth() + ox * stride;
+    }
+    corners = c;
+    return c;
   }
 
   /** True when {@link #patchOrder()} is the identity. */

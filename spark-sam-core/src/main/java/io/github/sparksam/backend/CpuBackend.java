@@ -111,7 +111,7 @@ public abstract class CpuBackend implements ComputeBackend {
 
   // ---- 2-D sliding windows (#14): typed loops over the arrays, one per precision (no per-element virtual calls) ----
 
-  /** Below this many values a run is copied by a plain loop rather than System.arraycopy. */
+  /** Below this many values a run is copied (or zeroed) by a plain loop rather than System.arraycopy (Arrays.fill). */
   private static final int SHORT_RUN = 16;
 
   @Override public void im2col(Buf x, int row0, int n, Conv2dGeometry g, Buf cols, int colsOff) {
@@ -124,8 +124,10 @@ public abstract class CpuBackend implements ComputeBackend {
         int xb = (row0 + j) * in, cb = colsOff + j * per;
         for (int s = 0; s < segs; s++) {
           int d = cb + dst[s], l = len[s], o = src[s];
-          if (o < 0) java.util.Arrays.fill(ca, d, d + l, 0f);
-          else if (l >= SHORT_RUN) System.arraycopy(xa, xb + o, ca, d, l);
+          if (o < 0) {
+            if (l >= SHORT_RUN) java.util.Arrays.fill(ca, d, d + l, 0f);
+            else for (int k = 0; k < l; k++) ca[d + k] = 0f;
+          } else if (l >= SHORT_RUN) System.arraycopy(xa, xb + o, ca, d, l);
           else for (int k = 0; k < l; k++) ca[d + k] = xa[xb + o + k];
         }
       }
@@ -135,12 +137,56 @@ public abstract class CpuBackend implements ComputeBackend {
         int xb = (row0 + j) * in, cb = colsOff + j * per;
         for (int s = 0; s < segs; s++) {
           int d = cb + dst[s], l = len[s], o = src[s];
-          if (o < 0) java.util.Arrays.fill(ca, d, d + l, 0.0);
-          else if (l >= SHORT_RUN) System.arraycopy(xa, xb + o, ca, d, l);
+          if (o < 0) {
+            if (l >= SHORT_RUN) java.util.Arrays.fill(ca, d, d + l, 0.0);
+            else for (int k = 0; k < l; k++) ca[d + k] = 0.0;
+          } else if (l >= SHORT_RUN) System.arraycopy(xa, xb + o, ca, d, l);
           else for (int k = 0; k < l; k++) ca[d + k] = xa[xb + o + k];
         }
       }
     }
+  }
+
+  // direct convolution (float32 with the vector kernels, NCHW input): no im2col matrix, see Float32Kernels
+
+  @Override public boolean directConvolution(Conv2dGeometry g, int filters) {
+    return precision() == Precision.FLOAT32 && !g.channelsLast && Float32Kernels.directConvolution(filters);
+  }
+
+  @Override public void padRows(Buf x, int n, Conv2dGeometry g, Buf padded) {
+    float[] xa = ((Buf.FloatBuf) x).a, pa = ((Buf.FloatBuf) padded).a;
+    int ph = g.paddedHeight(), pw = g.paddedWidth(), in = g.inputSize(), size = g.paddedSize();
+    for (int j = 0; j < n; j++) {
+      for (int c = 0; c < g.channels; c++) {
+        for (int y = 0; y < ph; y++) {
+          int d = j * size + (c * ph + y) * pw, sy = y - g.pad;
+          if (sy < 0 || sy >= g.height) {
+            java.util.Arrays.fill(pa, d, d + pw, 0f);
+            continue;
+          }
+          for (int k = 0; k < g.pad; k++) pa[d + k] = 0f;
+          System.arraycopy(xa, j * in + (c * g.height + sy) * g.width, pa, d + g.pad, g.width);
+          for (int k = g.pad + g.width; k < pw; k++) pa[d + k] = 0f;
+        }
+      }
+    }
+  }
+
+  @Override public void convolveDirect(Buf padded, int n, Conv2dGeometry g, Buf w, int kOff, int bOff, int filters, Buf y) {
+    float[] pa = ((Buf.FloatBuf) padded).a, wa = ((Buf.FloatBuf) w).a, ya = ((Buf.FloatBuf) y).a;
+    int[] off = g.paddedOffsets(), corners = g.paddedCorners();
+    int size = g.paddedSize(), out = g.positions() * filters;
+    for (int j = 0; j < n; j++) {
+      Float32Kernels.convolvePadded(pa, j * size, off, corners, wa, kOff, bOff < 0 ? null : wa, bOff, filters, ya, j * out);
+    }
+  }
+
+  @Override public void kernelGradientDirect(Buf padded, Buf dy, int n, Conv2dGeometry g, int filters, Buf acc) {
+    float[] pa = ((Buf.FloatBuf) padded).a, da = ((Buf.FloatBuf) dy).a, aa = ((Buf.FloatBuf) acc).a;
+    int[] off = g.paddedOffsets(), corners = g.paddedCorners();
+    int size = g.paddedSize(), out = g.positions() * filters;
+    java.util.Arrays.fill(aa, 0, filters * g.patch(), 0f);
+    for (int j = 0; j < n; j++) Float32Kernels.convolvePaddedGradient(pa, j * size, off, corners, da, j * out, filters, aa);
   }
 
   @Override public void col2im(Buf cols, int n, Conv2dGeometry g, Buf dx, int row0) {

@@ -2,14 +2,15 @@ package io.github.sparksam.backend;
 
 /**
  * The float32 element-wise kernels of a convolutional network's step that are not matrix products:
- * ReLU and its backward, the additions of col2im, max pooling over the channels of HWC input, and
- * bias gradients (row sums in float64).
+ * ReLU and its backward, the additions of col2im, max pooling over the channels of HWC input,
+ * bias gradients (row sums in float64), and the direct convolution of zero-padded NCHW input (the
+ * network's first layer: few input channels, where im2col would copy runs of a few values).
  * JDK 17's compiler does not vectorize their scalar loops (the bit masks of ReLU, the select of
  * pooling), and on the default network they took about as long as the matrix products. Where the
  * JVM has the Vector API and vectors of at least 256 bits, {@link VectorFloat32Kernels} does them
  * several values at a time; otherwise the scalar loops below run. Both give the same bits (a NaN's
- * bits aside, which Java leaves unspecified): every result is a selection, a maximum or one rounded
- * addition per value in the same order, checked at start-up ({@link #agrees}) on values that trip
+ * bits aside, which Java leaves unspecified): every result is a selection, a maximum, or one rounded
+ * addition or fused multiply-add per value in the same order, checked at start-up ({@link #agrees}) on values that trip
  * such code up (signed zeros, NaN, infinities).
  */
 public final class Float32Kernels {
@@ -41,6 +42,27 @@ public final class Float32Kernels {
      * the bias gradient of {@code rows} units over {@code cols} examples or positions.
      */
     void addRowSums(float[] d, int rows, int cols, double[] s);
+
+    /**
+     * Direct convolution of one zero-padded image ({@code xp} from {@code xb}): for output position
+     * {@code p < corners.length} and filter {@code f < filters},
+     * {@code y[yb + p * filters + f]} = a chain of fused multiply-adds over the window entries
+     * {@code r < off.length} in order, {@code a = fma(xp[xb + corners[p] + off[r]], k[kb + r * filters + f], a)},
+     * starting from {@code bias[bb + f]} ({@code bias} null: from the value in {@code y}).
+     */
+    void convolvePadded(float[] xp, int xb, int[] off, int[] corners, float[] k, int kb, float[] bias, int bb,
+                        int filters, float[] y, int yb);
+
+    /**
+     * The kernel gradient of {@link #convolvePadded} for one image: {@code acc[r * filters + f] +=} a
+     * chain of fused multiply-adds from +0 over the positions {@code p} in order,
+     * {@code g = fma(dy[db + p * filters + f], xp[xb + corners[p] + off[r]], g)}.
+     */
+    void convolvePaddedGradient(float[] xp, int xb, int[] off, int[] corners, float[] dy, int db, int filters,
+                                float[] acc);
+
+    /** float32 values per vector (1: scalar). */
+    int lanes();
   }
 
   /** The portable loops. */
@@ -77,6 +99,31 @@ public final class Float32Kernels {
         for (int r = 0; r < rows; r++) s[r] += d[o + r];
       }
     }
+
+    @Override public void convolvePadded(float[] xp, int xb, int[] off, int[] corners, float[] k, int kb, float[] bias,
+                                         int bb, int filters, float[] y, int yb) {
+      for (int p = 0; p < corners.length; p++) {
+        int c = xb + corners[p], yo = yb + p * filters;
+        for (int f = 0; f < filters; f++) {
+          float a = bias != null ? bias[bb + f] : y[yo + f];
+          for (int r = 0; r < off.length; r++) a = Math.fma(xp[c + off[r]], k[kb + r * filters + f], a);
+          y[yo + f] = a;
+        }
+      }
+    }
+
+    @Override public void convolvePaddedGradient(float[] xp, int xb, int[] off, int[] corners, float[] dy, int db,
+                                                 int filters, float[] acc) {
+      for (int r = 0; r < off.length; r++) {
+        for (int f = 0; f < filters; f++) {
+          float g = 0f;
+          for (int p = 0; p < corners.length; p++) g = Math.fma(dy[db + p * filters + f], xp[xb + corners[p] + off[r]], g);
+          acc[r * filters + f] += g;
+        }
+      }
+    }
+
+    @Override public int lanes() { return 1; }
 
     @Override public String toString() { return "scalar"; }
   };
@@ -159,6 +206,31 @@ public final class Float32Kernels {
         if (!same(sum1[r], sum2[r])) return false;
       }
     }
+    return convolutionAgrees(k);
+  }
+
+  /** {@link Kernel#convolvePadded} and its gradient against the scalar loops: filter counts around the vector length. */
+  private static boolean convolutionAgrees(Kernel k) {
+    int[] off = {0, 1, 6, 7, 12};        // a 5-entry window in 6-wide padded rows
+    int[] corners = {0, 2, 6, 8, 13, 18, 19};
+    for (int filters : new int[] {1, 8, 16, 19, 32}) {
+      float[] xp = new float[40], w = new float[off.length * filters + 3], bias = new float[filters + 1];
+      float[] dy = new float[corners.length * filters + 2];
+      for (int i = 0; i < xp.length; i++) xp[i] = AWKWARD[(3 * i + filters) % AWKWARD.length] * 0.25f;
+      for (int i = 0; i < w.length; i++) w[i] = AWKWARD[(11 * i + 1) % AWKWARD.length];
+      for (int i = 0; i < bias.length; i++) bias[i] = AWKWARD[(5 * i + 2) % AWKWARD.length];
+      for (int i = 0; i < dy.length; i++) dy[i] = AWKWARD[(13 * i + 4) % AWKWARD.length];
+      for (boolean withBias : new boolean[] {true, false}) {
+        float[] y1 = dy.clone(), y2 = dy.clone();
+        SCALAR.convolvePadded(xp, 1, off, corners, w, 2, withBias ? bias : null, 1, filters, y1, 1);
+        k.convolvePadded(xp, 1, off, corners, w, 2, withBias ? bias : null, 1, filters, y2, 1);
+        if (!sameBits(y1, y2)) return false;
+      }
+      float[] a1 = w.clone(), a2 = w.clone();
+      SCALAR.convolvePaddedGradient(xp, 2, off, corners, dy, 1, filters, a1);
+      k.convolvePaddedGradient(xp, 2, off, corners, dy, 1, filters, a2);
+      if (!sameBits(a1, a2)) return false;
+    }
     return true;
   }
 
@@ -178,6 +250,27 @@ public final class Float32Kernels {
 
   static boolean same(double a, double b) {
     return Double.doubleToRawLongBits(a) == Double.doubleToRawLongBits(b) || Double.isNaN(a) && Double.isNaN(b);
+  }
+
+  /**
+   * Whether {@link #convolvePadded} pays for {@code filters} output channels: with the vector kernels
+   * and a whole number of vectors of filters (one image's outputs then take a few fused multiply-adds
+   * per window entry, with no im2col matrix). The scalar loops are the reference, not a fast path.
+   */
+  public static boolean directConvolution(int filters) {
+    return KERNEL != SCALAR && filters % KERNEL.lanes() == 0;
+  }
+
+  /** Direct convolution of one zero-padded image; see {@link Kernel#convolvePadded}. */
+  public static void convolvePadded(float[] xp, int xb, int[] off, int[] corners, float[] k, int kb, float[] bias, int bb,
+                                    int filters, float[] y, int yb) {
+    KERNEL.convolvePadded(xp, xb, off, corners, k, kb, bias, bb, filters, y, yb);
+  }
+
+  /** The kernel gradient of {@link #convolvePadded} for one image; see {@link Kernel#convolvePaddedGradient}. */
+  public static void convolvePaddedGradient(float[] xp, int xb, int[] off, int[] corners, float[] dy, int db, int filters,
+                                            float[] acc) {
+    KERNEL.convolvePaddedGradient(xp, xb, off, corners, dy, db, filters, acc);
   }
 
   /** Which implementation runs (for logs): {@code vector (N-bit)} or {@code scalar}. */

@@ -62,21 +62,23 @@ final class VectorFloat32Kernels implements Float32Kernels.Kernel {
       Float32Kernels.scalarMaxPool(x, xb, field, fb, kk, 0, c, y, yb, argmax);   // every entry in the padding
       return;
     }
+    // the running maximum and argmax go through y and argmax (in L1), not through vectors carried
+    // around the loop: a vector leaving a loop loses its exact class, and a store through it then
+    // runs the Vector API's slow Java fallback wherever another vector shape shares the profile
     int ch = 0;
     for (int bound = F.loopBound(c); ch < bound; ch += F.length()) {
       int xo = xb + field[fb + first] + ch;
-      FloatVector best = FloatVector.fromArray(F, x, xo);
-      IntVector at = LANE.add(xo);
+      FloatVector.fromArray(F, x, xo).intoArray(y, yb + ch);
+      LANE.add(xo).intoArray(argmax, yb + ch);
       for (int r = first + 1; r < kk; r++) {
         int o = field[fb + r];
         if (o < 0) continue;
         xo = xb + o + ch;
-        FloatVector v = FloatVector.fromArray(F, x, xo);
-        at = at.blend(LANE.add(xo), v.compare(VectorOperators.GT, best).cast(I));
-        best = v.max(best);
+        FloatVector v = FloatVector.fromArray(F, x, xo), best = FloatVector.fromArray(F, y, yb + ch);
+        IntVector.fromArray(I, argmax, yb + ch).blend(LANE.add(xo), v.compare(VectorOperators.GT, best).cast(I))
+            .intoArray(argmax, yb + ch);
+        v.max(best).intoArray(y, yb + ch);
       }
-      best.intoArray(y, yb + ch);
-      at.intoArray(argmax, yb + ch);
     }
     if (ch < c) Float32Kernels.scalarMaxPool(x, xb, field, fb, kk, ch, c, y, yb, argmax);
   }
@@ -92,6 +94,109 @@ final class VectorFloat32Kernels implements Float32Kernels.Kernel {
       for (; r < rows; r++) s[r] += d[o + r];
     }
   }
+
+  /**
+   * Four output positions at a time: each vector of the kernel (one window entry, {@code F.length()}
+   * filters) is loaded once for the four, each input value broadcast; positions left over go one by
+   * one. Every lane runs the scalar loop's chain of fused multiply-adds.
+   */
+  @Override public void convolvePadded(float[] xp, int xb, int[] off, int[] corners, float[] k, int kb, float[] bias,
+                                       int bb, int filters, float[] y, int yb) {
+    int lanes = F.length(), patch = off.length, positions = corners.length;
+    if (filters % lanes != 0) {
+      Float32Kernels.SCALAR.convolvePadded(xp, xb, off, corners, k, kb, bias, bb, filters, y, yb);
+      return;
+    }
+    // where each position's chain starts: the bias (the same for all four) or the value in y
+    int last = patch - 1;
+    float[] init = bias != null ? bias : y;
+    int step = bias != null ? 0 : filters;
+    int p = 0;
+    for (; p + 4 <= positions; p += 4) {
+      int c0 = xb + corners[p], c1 = xb + corners[p + 1], c2 = xb + corners[p + 2], c3 = xb + corners[p + 3];
+      int yo = yb + p * filters, io = bias != null ? bb : yo;
+      for (int fc = 0; fc < filters; fc += lanes) {
+        FloatVector a0 = FloatVector.fromArray(F, init, io + fc);
+        FloatVector a1 = FloatVector.fromArray(F, init, io + step + fc);
+        FloatVector a2 = FloatVector.fromArray(F, init, io + 2 * step + fc);
+        FloatVector a3 = FloatVector.fromArray(F, init, io + 3 * step + fc);
+        for (int r = 0; r < last; r++) {
+          FloatVector kv = FloatVector.fromArray(F, k, kb + r * filters + fc);
+          int o = off[r];
+          a0 = kv.fma(FloatVector.broadcast(F, xp[c0 + o]), a0);
+          a1 = kv.fma(FloatVector.broadcast(F, xp[c1 + o]), a1);
+          a2 = kv.fma(FloatVector.broadcast(F, xp[c2 + o]), a2);
+          a3 = kv.fma(FloatVector.broadcast(F, xp[c3 + o]), a3);
+        }
+        // the last entry outside the loop: a vector leaving a loop loses its exact class, and a
+        // store through it then runs the Vector API's slow Java fallback (see maxPoolChannels)
+        FloatVector kv = FloatVector.fromArray(F, k, kb + last * filters + fc);
+        int o = off[last];
+        kv.fma(FloatVector.broadcast(F, xp[c0 + o]), a0).intoArray(y, yo + fc);
+        kv.fma(FloatVector.broadcast(F, xp[c1 + o]), a1).intoArray(y, yo + filters + fc);
+        kv.fma(FloatVector.broadcast(F, xp[c2 + o]), a2).intoArray(y, yo + 2 * filters + fc);
+        kv.fma(FloatVector.broadcast(F, xp[c3 + o]), a3).intoArray(y, yo + 3 * filters + fc);
+      }
+    }
+    for (; p < positions; p++) {
+      int c = xb + corners[p], yo = yb + p * filters, io = bias != null ? bb : yo;
+      for (int fc = 0; fc < filters; fc += lanes) {
+        FloatVector a = FloatVector.fromArray(F, init, io + fc);
+        for (int r = 0; r < last; r++) {
+          a = FloatVector.fromArray(F, k, kb + r * filters + fc).fma(FloatVector.broadcast(F, xp[c + off[r]]), a);
+        }
+        FloatVector.fromArray(F, k, kb + last * filters + fc).fma(FloatVector.broadcast(F, xp[c + off[last]]), a)
+            .intoArray(y, yo + fc);
+      }
+    }
+  }
+
+  /**
+   * Four window entries at a time: each vector of the output gradient (one position,
+   * {@code F.length()} filters) is loaded once for the four, each input value broadcast; the four
+   * partial sums stay in registers over all positions. Entries left over go one by one.
+   */
+  @Override public void convolvePaddedGradient(float[] xp, int xb, int[] off, int[] corners, float[] dy, int db,
+                                               int filters, float[] acc) {
+    int lanes = F.length(), patch = off.length, positions = corners.length;
+    if (filters % lanes != 0) {
+      Float32Kernels.SCALAR.convolvePaddedGradient(xp, xb, off, corners, dy, db, filters, acc);
+      return;
+    }
+    int r = 0;
+    for (; r + 4 <= patch; r += 4) {
+      int o0 = xb + off[r], o1 = xb + off[r + 1], o2 = xb + off[r + 2], o3 = xb + off[r + 3];
+      for (int fc = 0; fc < filters; fc += lanes) {
+        FloatVector g0 = FloatVector.zero(F), g1 = FloatVector.zero(F), g2 = FloatVector.zero(F), g3 = FloatVector.zero(F);
+        for (int p = 0; p < positions; p++) {
+          FloatVector d = FloatVector.fromArray(F, dy, db + p * filters + fc);
+          int c = corners[p];
+          g0 = d.fma(FloatVector.broadcast(F, xp[c + o0]), g0);
+          g1 = d.fma(FloatVector.broadcast(F, xp[c + o1]), g1);
+          g2 = d.fma(FloatVector.broadcast(F, xp[c + o2]), g2);
+          g3 = d.fma(FloatVector.broadcast(F, xp[c + o3]), g3);
+        }
+        int a = r * filters + fc;
+        FloatVector.fromArray(F, acc, a).add(g0).intoArray(acc, a);
+        FloatVector.fromArray(F, acc, a + filters).add(g1).intoArray(acc, a + filters);
+        FloatVector.fromArray(F, acc, a + 2 * filters).add(g2).intoArray(acc, a + 2 * filters);
+        FloatVector.fromArray(F, acc, a + 3 * filters).add(g3).intoArray(acc, a + 3 * filters);
+      }
+    }
+    for (; r < patch; r++) {
+      int o = xb + off[r];
+      for (int fc = 0; fc < filters; fc += lanes) {
+        FloatVector g = FloatVector.zero(F);
+        for (int p = 0; p < positions; p++) {
+          g = FloatVector.fromArray(F, dy, db + p * filters + fc).fma(FloatVector.broadcast(F, xp[corners[p] + o]), g);
+        }
+        int a = r * filters + fc;
+        FloatVector.fromArray(F, acc, a).add(g).intoArray(acc, a);
+      }
+    }
+  }
+
+  @Override public int lanes() { return F.length(); }
 
   @Override public String toString() { return "vector (" + F.vectorBitSize() + "-bit)"; }
 }

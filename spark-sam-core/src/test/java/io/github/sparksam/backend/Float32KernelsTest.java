@@ -121,17 +121,54 @@ class Float32KernelsTest {
       assertTrue(Float32Kernels.agrees(v));
       assertTrue(Float32Kernels.implementation().startsWith("vector"), Float32Kernels.implementation());
     }
-    Float32Kernels.Kernel maxWithoutNaN = new Float32Kernels.Kernel() {
-      @Override public void relu(float[] x, int len) { Float32Kernels.SCALAR.relu(x, len); }
-      @Override public void reluBackward(float[] a, float[] d, int len) { Float32Kernels.SCALAR.reluBackward(a, d, len); }
-      @Override public void addTo(float[] s, int so, float[] d, int dOff, int len) { Float32Kernels.SCALAR.addTo(s, so, d, dOff, len); }
-      @Override public void addRowSums(float[] d, int rows, int cols, double[] s) { Float32Kernels.SCALAR.addRowSums(d, rows, cols, s); }
+    Float32Kernels.Kernel maxWithoutNaN = new Scalar() {
       @Override public void maxPoolChannels(float[] x, int xb, int[] field, int fb, int kk, int c, float[] y, int yb,
                                             int[] argmax) {
-        Float32Kernels.SCALAR.maxPoolChannels(x, xb, field, fb, kk, c, y, yb, argmax);
+        super.maxPoolChannels(x, xb, field, fb, kk, c, y, yb, argmax);
         for (int ch = 0; ch < c; ch++) if (Float.isNaN(y[yb + ch])) y[yb + ch] = 0f;   // drops NaN, unlike Math.max
       }
     };
+    assertTrue(Float32Kernels.agrees(new Scalar()), "the delegating kernel itself agrees");
     assertFalse(Float32Kernels.agrees(maxWithoutNaN));
+  }
+
+  @Test
+  void selfCheckRejectsAConvolutionThatRoundsTheProductSeparately() {
+    Float32Kernels.Kernel unfused = new Scalar() {
+      @Override public void convolvePadded(float[] xp, int xb, int[] off, int[] corners, float[] k, int kb, float[] bias,
+                                           int bb, int filters, float[] y, int yb) {
+        for (int p = 0; p < corners.length; p++) {
+          for (int f = 0; f < filters; f++) {
+            float a = bias != null ? bias[bb + f] : y[yb + p * filters + f];
+            for (int r = 0; r < off.length; r++) a += xp[xb + corners[p] + off[r]] * k[kb + r * filters + f];
+            y[yb + p * filters + f] = a;
+          }
+        }
+      }
+    };
+    assertFalse(Float32Kernels.agrees(unfused));
+  }
+
+  /** The scalar kernel behind a class that tests can override one method of. */
+  private static class Scalar implements Float32Kernels.Kernel {
+    private final Float32Kernels.Kernel s = Float32Kernels.SCALAR;
+
+    @Override public void relu(float[] x, int len) { s.relu(x, len); }
+    @Override public void reluBackward(float[] a, float[] d, int len) { s.reluBackward(a, d, len); }
+    @Override public void addTo(float[] src, int so, float[] d, int dOff, int len) { s.addTo(src, so, d, dOff, len); }
+    @Override public void addRowSums(float[] d, int rows, int cols, double[] sums) { s.addRowSums(d, rows, cols, sums); }
+    @Override public void maxPoolChannels(float[] x, int xb, int[] field, int fb, int kk, int c, float[] y, int yb,
+                                          int[] argmax) {
+      s.maxPoolChannels(x, xb, field, fb, kk, c, y, yb, argmax);
+    }
+    @Override public void convolvePadded(float[] xp, int xb, int[] off, int[] corners, float[] k, int kb, float[] bias,
+                                         int bb, int filters, float[] y, int yb) {
+      s.convolvePadded(xp, xb, off, corners, k, kb, bias, bb, filters, y, yb);
+    }
+    @Override public void convolvePaddedGradient(float[] xp, int xb, int[] off, int[] corners, float[] dy, int db,
+                                                 int filters, float[] acc) {
+      s.convolvePaddedGradient(xp, xb, off, corners, dy, db, filters, acc);
+    }
+    @Override public int lanes() { return 1; }
   }
 }

@@ -53,6 +53,8 @@ public final class CnnStepTiming {
     double[] labels = new double[rows];
     for (int i = 0; i < rows; i++) labels[i] = rnd.nextInt(10);
     Network.Workspace ws = net.newWorkspace(be, rows);
+    int train = Integer.getInteger("train", 0);
+    if (train > 0) trainOnFashionMnist(net, be, params, grad, x, labels, rows, train, ws);
 
     // whole steps
     for (int i = 0; i < steps; i++) net.lossAndGradient(params, x, rows, labels, null, 0, 0.0, grad, ws, new LossStats());
@@ -96,6 +98,44 @@ public final class CnnStepTiming {
     }
     for (int i = 0; i < layers.length; i++) {
       if (layers[i] instanceof io.github.sparksam.nn.layers.Conv2dLayer c) convolutionKernels(be, c, rows, steps);
+    }
+  }
+
+  /**
+   * {@code -Dtrain=S}: S plain SGD steps (lr 0.1) on Fashion-MNIST's first rows, leaving the
+   * trained weights in {@code params} and the last batch in {@code x}/{@code labels}, so that the
+   * timings see real inputs and the small gradients of a trained network.
+   */
+  private static void trainOnFashionMnist(Network net, ComputeBackend be, Buf params, Buf grad, Buf x, double[] labels,
+                                          int rows, int steps, Network.Workspace ws) {
+    String dir = System.getProperty("data", "/usr/share/datasets/fashion-mnist");
+    byte[] img, lab;
+    try (var a = new java.util.zip.GZIPInputStream(new java.io.FileInputStream(dir + "/train-images-idx3-ubyte.gz"));
+         var b = new java.util.zip.GZIPInputStream(new java.io.FileInputStream(dir + "/train-labels-idx1-ubyte.gz"))) {
+      img = a.readAllBytes();
+      lab = b.readAllBytes();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    int d = net.numFeatures(), n = lab.length - 8;
+    double[] w = new double[params.length()], g = new double[params.length()];
+    params.copyTo(w, 0, 0, w.length);
+    long t0 = System.nanoTime();
+    for (int s = 0; s < steps; s++) {
+      for (int j = 0; j < rows; j++) {
+        int r = (int) (((long) s * rows + j) % n);
+        for (int i = 0; i < d; i++) x.set(j * d + i, (img[16 + r * d + i] & 0xff) / 255.0);
+        labels[j] = lab[8 + r];
+      }
+      grad.zero(0, grad.length());
+      LossStats st = new LossStats();
+      net.lossAndGradient(params, x, rows, labels, null, 0, 0.0, grad, ws, st);
+      grad.copyTo(g, 0, 0, g.length);
+      for (int i = 0; i < w.length; i++) w[i] -= 0.1 * g[i] / rows;
+      params.setFrom(w, 0, 0, w.length);
+      if (s % 200 == 199) System.out.printf(Locale.ROOT, "  trained %d steps, loss %.4f, %.1f ms/step (wall)%n", s + 1,
+          st.meanLoss(), (System.nanoTime() - t0) / 1e6 / 200);
+      if (s % 200 == 199) t0 = System.nanoTime();
     }
   }
 

@@ -296,4 +296,19 @@ class ConvNetworkTest {
     assertEquals(f64, f32, 1e-4 * Math.abs(f64));
     assertTrue(relDiff(g64, g32) < 1e-4, "float32 gradient differs by " + relDiff(g64, g32));
   }
+
+  @Test
+  void float32WithADirectFirstConvolutionAgreesWithFloat64() {
+    // 16 and 32 filters on NCHW input: the float32 backend convolves directly (with the vector
+    // kernels), float64 through im2col + GEMM; the R-operator's forward and backward go the same way
+    for (String spec : new String[] {"conv 16 3x3 pad 1, maxpool 2, dense 4", "conv 32 3x3 stride 2 pad 2, dense 3"}) {
+      Network net = net(new Shape(2, 6, 6), spec, Activation.RELU, 3);
+      Problem p = NnFixtures.randomProblem(net, ROWS, 8, 0.5);
+      double[] g64 = new double[net.numParams()], g32 = new double[net.numParams()];
+      double f64 = objective(p, CpuBackend.FLOAT64, p.params, 0.1, 0.0, g64);
+      double f32 = objective(p, CpuBackend.FLOAT32, p.params, 0.1, 0.0, g32);
+      assertEquals(f64, f32, 1e-4 * Math.abs(f64), spec);
+      assertTrue(relDiff(g64, g32) < 1e-4, spec + ": float32 gradient differs by " + relDiff(g64, g32));
+    }
+  }
 }

@@ -59,7 +59,7 @@ public class BenchCommand implements Callable<Integer> {
       "saf", "mesa", "mllib-lr");
 
   private static List<String> allCases() {
-    List<String> all = new ArrayList<>(List.of("plain"));
+    List<String> all = new ArrayList<>(List.of("plain", "plain-cnn"));
     all.addAll(SPARK_SAM_CASES);
     for (String c : SPARK_SAM_CASES) if (!c.equals("sgd-local")) all.add(c + ALL_REDUCE);
     all.add("sgd" + TREE);
@@ -77,7 +77,7 @@ public class BenchCommand implements Callable<Integer> {
   @Option(names = "--cases", split = ",", description = "Cases to run (default: all). One of: plain, sgd, sgd-local, msam, "
       + "sam-global, asam, saf, mesa, softmax-sgd (each but sgd-local also as NAME-allreduce: aggregation=allReduce), "
       + "sgd-tree (aggregation=tree), mllib-mlp-lbfgs, mllib-mlp-gd, mllib-lr, softmax-lbfgs (full-batch L-BFGS), torch; "
-      + "cnn (also cnn-allreduce) and torch-cnn, the default cnn layers")
+      + "cnn (also cnn-allreduce), plain-cnn and torch-cnn, the default cnn layers")
   List<String> cases;
   // #16: softmax regression by L-BFGS, ours (softmax-lbfgs) against MLlib's (mllib-lr), same objective and stopping rule
   @Option(names = "--lr-iterations", description = "maxIter of mllib-lr and softmax-lbfgs (--quick: 3). Default: ${DEFAULT-VALUE}")
@@ -230,7 +230,7 @@ public class BenchCommand implements Callable<Integer> {
         console.printf("spark-sam bench: %dx rows: %.0f cached bytes per row%n", f, bytesPerRow.get(f));
       }
       for (int round = 0; round < rounds; round++) for (String c : run) {
-        boolean ours = !c.equals("plain") && !c.startsWith("mllib") && !c.startsWith("torch");  // #14: torch-cnn
+        boolean ours = !c.startsWith("plain") && !c.startsWith("mllib") && !c.startsWith("torch");  // #14: torch-cnn
         if (f != 1 && !ours) continue;        // the baselines run on 1x only
         String name = scaling && ours ? c + "@" + f + "x" : c;
         console.printf("spark-sam bench: %s%s ...%n", name, rounds == 1 ? "" : " (round " + (round + 1) + "/" + rounds + ")");
@@ -294,6 +294,17 @@ public class BenchCommand implements Callable<Integer> {
           accs.add(res.testAccuracy());
         }
         return new CaseResult(c, "plain Java loop, 1 thread, same network/BLAS/batches (the limit)", secs, accs, steps, null);
+      }
+      case "plain-cnn" -> {   // #14: the cnn cases' network in the same single-thread loop
+        Network cnn = Network.cnn(new io.github.sparksam.nn.layers.Shape(1, 28, 28),
+            SharpnessAwareClassifier.DEFAULT_CNN_LAYERS, 10, Activation.RELU, Network.Head.MULTINOMIAL);
+        for (int r = 0; r < repeats; r++) {
+          PlainSgdLoop.Result res = PlainSgdLoop.run(cnn, localTrain, localTest, epochs, batchSize, lr, seed);
+          secs.add(res.epochSeconds());
+          accs.add(res.testAccuracy());
+        }
+        return new CaseResult(c, "plain Java loop, 1 thread, CNN [" + SharpnessAwareClassifier.DEFAULT_CNN_LAYERS
+            + "], same BLAS/batches (a single-thread limit)", secs, accs, steps, null);
       }
       case "mllib-mlp-lbfgs", "mllib-mlp-gd" -> {
         String solver = c.endsWith("lbfgs") ? "l-bfgs" : "gd";

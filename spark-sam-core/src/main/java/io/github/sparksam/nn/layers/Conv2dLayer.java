@@ -26,6 +26,8 @@ public final class Conv2dLayer extends Layer {
   private static final int KERNEL_V = 1;
   private static final int KERNEL_GRAD = 2;
   private static final int BIAS_ROW = 3;
+  /** The padded input of a direct convolution that is not kept (the R-operator's forward, a backward without a kept one). */
+  private static final int PADDED = 4;
   /** Largest im2col matrix (values) a forward keeps for the backward rather than recomputing it tile by tile. */
   static final long KEEP_LIMIT = 1L << 23;
 
@@ -110,6 +112,12 @@ public final class Conv2dLayer extends Layer {
    */
   private void convolve(ComputeBackend be, Buf w, int slot, Buf x, int n, boolean withBias, boolean keep, Buf out,
                         LayerBuffers s) {
+    if (be.directConvolution(g, filters)) {
+      Buf xp = keep ? s.keep(be, x, n, g.paddedSize() * n) : s.scratch(be, PADDED, g.paddedSize() * n);
+      be.padRows(x, n, g, xp);
+      be.convolveDirect(xp, n, g, w, kOff, withBias ? bOff : -1, filters, out);
+      return;
+    }
     Buf k = kernel(be, w, slot, s);
     int ko = kernelOffset(k, w), t = tile(n, s), p = g.positions(), per = outPerRow(), colsRow = colsPerRow();
     Buf biasRow = null;
@@ -139,18 +147,26 @@ public final class Conv2dLayer extends Layer {
   private void kernelGradient(ComputeBackend be, Buf x, Buf d, int n, boolean biasToo, Buf grad, LayerBuffers s) {
     int patch = g.patch(), t = tile(n, s), p = g.positions();
     Buf acc = s.scratch(be, KERNEL_GRAD, filters * patch);
-    Buf kept = s.keptFor(x, n);          // the forward's im2col of x, if it kept it
-    for (int r0 = 0; r0 < n; r0 += t) {
-      int m = Math.min(t, n - r0), co = 0;
-      Buf cols = s.cols;
-      if (kept != null) {
-        cols = kept;
-        co = r0 * colsPerRow();
-      } else {
-        be.im2col(x, r0, m, g, cols, 0);
+    Buf kept = s.keptFor(x, n);          // the forward's im2col (direct: padded rows) of x, if it kept it
+    if (be.directConvolution(g, filters)) {
+      if (kept == null) {
+        kept = s.scratch(be, PADDED, g.paddedSize() * n);
+        be.padRows(x, n, g, kept);
       }
-      be.gemm(false, true, filters, patch, p * m, 1.0, d, r0 * outPerRow(), filters, cols, co, patch, r0 == 0 ? 0.0 : 1.0,
-          acc, 0, filters);
+      be.kernelGradientDirect(kept, d, n, g, filters, acc);
+    } else {
+      for (int r0 = 0; r0 < n; r0 += t) {
+        int m = Math.min(t, n - r0), co = 0;
+        Buf cols = s.cols;
+        if (kept != null) {
+          cols = kept;
+          co = r0 * colsPerRow();
+        } else {
+          be.im2col(x, r0, m, g, cols, 0);
+        }
+        be.gemm(false, true, filters, patch, p * m, 1.0, d, r0 * outPerRow(), filters, cols, co, patch,
+            r0 == 0 ? 0.0 : 1.0, acc, 0, filters);
+      }
     }
     if (biasToo) be.addRowSums(d, filters, p * n, grad, bOff);     // d's block starts at 0
     int[] order = g.patchOrder();

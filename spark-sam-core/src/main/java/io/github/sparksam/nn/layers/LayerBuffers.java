@@ -13,7 +13,7 @@ import io.github.sparksam.backend.ComputeBackend;
 public final class LayerBuffers {
   final Buf cols;
   final int[] indices;
-  private final Buf[] scratch = new Buf[4];
+  private final Buf[] scratch = new Buf[5];
   private Buf kept;
   private Buf keptInput;
   private int keptRows;
