@@ -5,7 +5,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,14 +16,15 @@ final class VectorFloat32Kernels implements Float32Kernels.Kernel {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
   private static final IntVector LANE = IntVector.zero(I).addIndex(1);
-  /** For float64 sums of float32 values: float64 vectors and float32 vectors of as many lanes (as VectorConversions). */
+  /**
+   * For float64 sums of float32 values: float64 vectors of the same width, two per float32 vector
+   * (one width only, see {@link VectorConversions}).
+   */
   private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-  private static final VectorSpecies<Float> HALF =
-      VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(64, D.vectorBitSize() / 2)));
 
   /** Worth using only with at least 8 float32 and 4 float64 lanes (AVX2, AVX-512, SVE 256+). */
   static boolean usable() {
-    return F.length() >= 8 && I.length() == F.length() && D.length() >= 4 && HALF.length() == D.length();
+    return F.length() >= 8 && I.length() == F.length() && F.length() == 2 * D.length();
   }
 
   @Override public void relu(float[] x, int len) {
@@ -84,12 +84,13 @@ final class VectorFloat32Kernels implements Float32Kernels.Kernel {
   }
 
   @Override public void addRowSums(float[] d, int rows, int cols, double[] s) {
-    int bound = D.loopBound(rows);
+    int bound = F.loopBound(rows), half = D.length();
     for (int j = 0; j < cols; j++) {
       int o = j * rows, r = 0;
-      for (; r < bound; r += D.length()) {
-        DoubleVector w = (DoubleVector) FloatVector.fromArray(HALF, d, o + r).convertShape(VectorOperators.F2D, D, 0);
-        DoubleVector.fromArray(D, s, r).add(w).intoArray(s, r);
+      for (; r < bound; r += F.length()) {
+        FloatVector v = FloatVector.fromArray(F, d, o + r);
+        DoubleVector.fromArray(D, s, r).add(v.convertShape(VectorOperators.F2D, D, 0)).intoArray(s, r);
+        DoubleVector.fromArray(D, s, r + half).add(v.convertShape(VectorOperators.F2D, D, 1)).intoArray(s, r + half);
       }
       for (; r < rows; r++) s[r] += d[o + r];
     }
