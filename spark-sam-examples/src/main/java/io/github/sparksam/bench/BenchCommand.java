@@ -426,7 +426,8 @@ public class BenchCommand implements Callable<Integer> {
   }
 
   private String describeRule(String c, int parts) {
-    String base = "spark-sam on " + master + " (" + parts + " partitions, MLP " + mlpShape() + "), ";
+    String model = c.startsWith("cnn") || c.equals("softmax-sgd") ? "" : ", MLP " + mlpShape();
+    String base = "spark-sam on " + master + " (" + parts + " partitions" + model + "), ";
     return base + switch (c) {
       case "sgd" -> "SGD, synchronous (one Spark job per step)";
       case "sgd-local" -> "SGD with localSteps=" + localSteps + " (model averaging every " + localSteps + " steps)";
@@ -439,6 +440,15 @@ public class BenchCommand implements Callable<Integer> {
       case "cnn" -> "CNN [" + SharpnessAwareClassifier.DEFAULT_CNN_LAYERS + "], SGD, one Spark job per step";  // #14
       default -> c;
     };
+  }
+
+  /** The cases on the default CNN (plain-cnn, cnn, cnn-allreduce, torch-cnn), with their replication suffix. */
+  static boolean isCnnCase(String name) { return name.startsWith("cnn") || name.endsWith("-cnn") || name.contains("-cnn@"); }
+
+  /** The median seconds per epoch of case {@code name}, NaN if it did not run. */
+  private static double medianOf(Map<String, CaseResult> results, String name) {
+    CaseResult r = results.get(name);
+    return r == null || r.epochSeconds().isEmpty() ? Double.NaN : r.perEpoch().median();
   }
 
   /** Time per epoch against rows: each case at every replication factor, as a ratio to its 1x time. */
@@ -504,10 +514,6 @@ public class BenchCommand implements Callable<Integer> {
 
   private void report(SparkSession spark, Map<String, CaseResult> results, Map<Integer, Double> bytesPerRow, int parts,
                       String blas, PrintWriter console) throws Exception {
-    double plain = results.containsKey("plain") ? results.get("plain").perEpoch().median() : Double.NaN;
-    double sgd = results.containsKey("sgd") ? results.get("sgd").perEpoch().median() : Double.NaN;
-    double sgdAllReduce = results.containsKey("sgd" + ALL_REDUCE) ? results.get("sgd" + ALL_REDUCE).perEpoch().median()
-        : Double.NaN;
     double target = targetAccuracy != null ? targetAccuracy
         : results.containsKey("mllib-mlp-lbfgs") ? results.get("mllib-mlp-lbfgs").finalAccuracy() : 0.80;
     ObjectMapper json = new ObjectMapper();
@@ -520,17 +526,21 @@ public class BenchCommand implements Callable<Integer> {
     root.put("blas", blas);
     ArrayNode arr = root.putArray("cases");
     StringBuilder md = new StringBuilder();
-    md.append(String.format(Locale.ROOT, "master %s, %d partitions, MLP %s, batch %d, lr %s, %d epochs x %d runs%s, BLAS %s; "
-        + "target test accuracy %.4f%n%n", spark.sparkContext().master(), parts, mlpShape(), batchSize, lr, epochs,
-        repeats * rounds, rounds == 1 ? "" : " (" + rounds + " rounds of the cases in turn)", blas, target));
+    boolean cnnCases = results.keySet().stream().anyMatch(BenchCommand::isCnnCase);
+    md.append(String.format(Locale.ROOT, "master %s, %d partitions, MLP %s%s, batch %d, lr %s, %d epochs x %d runs%s, BLAS %s; "
+        + "target test accuracy %.4f%n%n", spark.sparkContext().master(), parts, mlpShape(),
+        cnnCases ? " (the *cnn cases: CNN [" + SharpnessAwareClassifier.DEFAULT_CNN_LAYERS + "])" : "", batchSize, lr,
+        epochs, repeats * rounds, rounds == 1 ? "" : " (" + rounds + " rounds of the cases in turn)", blas, target));
     md.append("| case | s/epoch median [min-max] | steps/s | final test acc | time to target (s) | x plain | x sgd "
         + "(same aggregation) | x torch |\n");
     md.append("|---|---|---|---|---|---|---|---|\n");
     for (CaseResult r : results.values()) {
       BenchStats pe = r.perEpoch();
-      double base = r.name().endsWith(ALL_REDUCE) ? sgdAllReduce : sgd;
-      double torch = results.containsKey("torch") && !results.get("torch").epochSeconds().isEmpty()
-          ? results.get("torch").perEpoch().median() : Double.NaN;
+      // #14: a CNN case is set against the CNN's single-thread loop, its SGD run and PyTorch CNN
+      boolean cnn = isCnnCase(r.name()), allReduce = r.name().endsWith(ALL_REDUCE);
+      double plain = medianOf(results, cnn ? "plain-cnn" : "plain");
+      double base = medianOf(results, (cnn ? "cnn" : "sgd") + (allReduce ? ALL_REDUCE : ""));
+      double torch = medianOf(results, cnn ? "torch-cnn" : "torch");
       double tt = r.timeTo(target);
       ObjectNode o = arr.addObject();
       o.put("name", r.name()).put("description", r.description());
@@ -555,7 +565,9 @@ public class BenchCommand implements Callable<Integer> {
     for (CaseResult r : results.values()) md.append("- `").append(r.name()).append("`: ").append(r.description()).append('\n');
     md.append("\nPer-epoch times are medians of epochs 2..N of each run (epoch 1 includes JIT warm-up), then the median "
         + "[min-max] over runs; MLlib rows time the whole fit. Time to target sums whole epochs (epoch 1 included) until "
-        + "the test accuracy after an epoch first reaches the target.\n");
+        + "the test accuracy after an epoch first reaches the target."
+        + (cnnCases ? " The cnn cases' x plain, x sgd and x torch are against plain-cnn, cnn (same aggregation) and "
+            + "torch-cnn." : "") + "\n");
     OutputDir dir = new OutputDir(out, spark.sparkContext().hadoopConfiguration());
     try (var os = dir.create("bench.json")) {
       json.writerWithDefaultPrettyPrinter().writeValue(os, root);

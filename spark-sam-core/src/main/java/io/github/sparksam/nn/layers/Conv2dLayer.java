@@ -17,6 +17,12 @@ import java.util.SplittableRandom;
  * in {@link Conv2dGeometry#patchOrder()} (contiguous runs of the input), so the kernel is read
  * through a copy in that order, and its gradient added back, when that is not the parameter order
  * {@code (c, ky, kx)}. The kernel {@code K} is a weight (decayed, ASAM-scaled), {@code b} a bias.
+ *
+ * <p>Where the backend convolves directly ({@link ComputeBackend#directConvolution}: float32 with
+ * the vector kernels, on NCHW input, the network's first layer), the forward copies the block's rows
+ * into zero-padded rows, keeps them for the backward, and computes outputs and the kernel gradient
+ * from them with no im2col matrix: with one input channel, im2col would copy runs of 5 values and
+ * multiply matrices only 25 deep.
  */
 public final class Conv2dLayer extends Layer {
   private static final long serialVersionUID = 1L;
