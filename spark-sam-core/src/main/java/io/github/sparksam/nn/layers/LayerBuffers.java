@@ -8,7 +8,8 @@ import io.github.sparksam.backend.ComputeBackend;
  * sized for a tile of rows of the largest; see {@link Layer#colsFor}), the layer's own index buffer
  * (max pooling's argmax), small scratch buffers the layer allocates on first use (a convolution's
  * kernels in im2col order), and the im2col matrix of the layer's last forward input, which a
- * convolution keeps for its backward when it is small enough. Nothing is allocated per step.
+ * convolution keeps for its backward when it is small enough (a direct convolution keeps its
+ * zero-padded rows instead). Nothing is allocated per step.
  */
 public final class LayerBuffers {
   final Buf cols;
