@@ -22,7 +22,8 @@ import java.util.SplittableRandom;
  *     io.github.sparksam.nn.CnnStepTiming [rows=64] [steps=60] [float32|float64] [layers...]
  * </pre>
  * after {@code source bin/openblas-env} (one BLAS thread, as Spark tasks run, and the OpenBLAS core
- * type bin/spark-sam uses).
+ * type bin/spark-sam uses). {@code -Dtrain=600} first trains 600 SGD steps on Fashion-MNIST, so that
+ * the timed steps see real images, trained weights and the compiler's code after training.
  */
 public final class CnnStepTiming {
   private CnnStepTiming() {}
