@@ -134,9 +134,11 @@ public final class CnnStepTiming {
       grad.copyTo(g, 0, 0, g.length);
       for (int i = 0; i < w.length; i++) w[i] -= 0.1 * g[i] / rows;
       params.setFrom(w, 0, 0, w.length);
-      if (s % 200 == 199) System.out.printf(Locale.ROOT, "  trained %d steps, loss %.4f, %.1f ms/step (wall)%n", s + 1,
-          st.meanLoss(), (System.nanoTime() - t0) / 1e6 / 200);
-      if (s % 200 == 199) t0 = System.nanoTime();
+      if (s % 200 == 199) {
+        System.out.printf(Locale.ROOT, "  trained %d steps, loss %.4f, %.1f ms/step (wall)%n", s + 1, st.meanLoss(),
+            (System.nanoTime() - t0) / 1e6 / 200);
+        t0 = System.nanoTime();
+      }
     }
   }
 

@@ -442,8 +442,8 @@ public class BenchCommand implements Callable<Integer> {
     };
   }
 
-  /** The cases on the default CNN (plain-cnn, cnn, cnn-allreduce, torch-cnn), with their replication suffix. */
-  static boolean isCnnCase(String name) { return name.startsWith("cnn") || name.endsWith("-cnn") || name.contains("-cnn@"); }
+  /** The cases on the default CNN: cnn and cnn-allreduce (also replicated, cnn@2x), plain-cnn and torch-cnn. */
+  static boolean isCnnCase(String name) { return name.startsWith("cnn") || name.endsWith("-cnn"); }
 
   /** The median seconds per epoch of case {@code name}, NaN if it did not run. */
   private static double medianOf(Map<String, CaseResult> results, String name) {
